@@ -1,0 +1,18 @@
+//! Kongjian's schema, one migration per change, applied in order on every start.
+//!
+//! An applied migration is never edited: a change to the schema is a new file named
+//! `mYYYYMMDD_NNNNNN_<verb>_<thing>.rs` and one line in [`Migrator::migrations`].
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261204_000001_create_installation;
+
+/// The list of all migrations, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261204_000001_create_installation::Migration)]
+    }
+}

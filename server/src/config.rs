@@ -1,0 +1,314 @@
+//! Settings: the one place that reads the environment.
+//!
+//! Every setting comes from a `KONGJIAN_*` environment variable or the same-named flag
+//! (`KONGJIAN_DATABASE_URL` ⇔ `--database-url`); clap reads both. [`Settings::resolve`] turns the
+//! raw strings into a checked [`Config`], and every failure names the setting it is about.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use url::Url;
+
+/// Raw settings as given on the command line or in the environment.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Settings {
+    /// Database URL: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: `<data dir>/kongjian.db`.
+    #[arg(long, env = "KONGJIAN_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Directory for the SQLite file, local objects and the search index.
+    #[arg(long, env = "KONGJIAN_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+
+    /// Address to listen on.
+    #[arg(long, env = "KONGJIAN_BIND", global = true)]
+    pub bind: Option<String>,
+
+    /// Where uploaded files live: a directory, or `s3://bucket/prefix`. Default: `<data dir>/objects`.
+    #[arg(long, env = "KONGJIAN_OBJECT_STORE", global = true)]
+    pub object_store: Option<String>,
+
+    /// Endpoint of an S3-compatible store (otherwise the usual `AWS_ENDPOINT_URL`, or AWS itself).
+    #[arg(long, env = "KONGJIAN_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+
+    /// The URL people use to reach this server, e.g. `https://kongjian.example.edu.cn`.
+    #[arg(long, env = "KONGJIAN_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Log format: `text` (default) or `json`.
+    #[arg(long, env = "KONGJIAN_LOG_FORMAT", global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// Log filter in `tracing` syntax, e.g. `info,kongjian=debug`.
+    #[arg(long, env = "KONGJIAN_LOG", global = true)]
+    pub log: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Where objects (uploaded files) are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectStoreConfig {
+    /// A local directory, created when missing.
+    Local(PathBuf),
+    /// An S3-compatible bucket; credentials and region come from the usual `AWS_*` variables.
+    S3 {
+        bucket: String,
+        prefix: String,
+        endpoint: Option<Url>,
+    },
+}
+
+/// Checked configuration: everything the server needs, with defaults applied.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    pub object_store: ObjectStoreConfig,
+    pub index_dir: PathBuf,
+    pub public_url: Option<Url>,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    /// How long in-flight requests may run on after a shutdown signal.
+    pub shutdown_grace: Duration,
+    /// The largest request body accepted by default (features with uploads set their own).
+    pub body_limit: usize,
+}
+
+/// A setting that cannot be used, with the setting's name and a reason a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting}: {zh} / {en}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub zh: String,
+    pub en: String,
+}
+
+impl ConfigError {
+    pub fn new(setting: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self {
+            setting,
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+impl Settings {
+    /// Apply defaults and check every setting.
+    pub fn resolve(&self) -> Result<Config, ConfigError> {
+        let data_dir = self
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("data"));
+        if data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::new(
+                "KONGJIAN_DATA_DIR",
+                "不能为空",
+                "must not be empty",
+            ));
+        }
+        let database_url = match self.database_url.as_deref().map(str::trim) {
+            None | Some("") => sqlite_url(&data_dir.join("kongjian.db")),
+            Some(url) => parse_database_url(url)?,
+        };
+        let bind = parse_bind(self.bind.as_deref().unwrap_or(DEFAULT_BIND))?;
+        let object_store = match self.object_store.as_deref().map(str::trim) {
+            None | Some("") => ObjectStoreConfig::Local(data_dir.join("objects")),
+            Some(value) => parse_object_store(value, self.s3_endpoint.as_deref())?,
+        };
+        let public_url = self
+            .public_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(parse_public_url)
+            .transpose()?;
+        Ok(Config {
+            database_url,
+            index_dir: data_dir.join("index"),
+            data_dir,
+            bind,
+            object_store,
+            public_url,
+            log_format: self.log_format.unwrap_or_default(),
+            log_filter: self
+                .log
+                .clone()
+                .unwrap_or_else(|| "info,sqlx=warn,sea_orm=warn".to_owned()),
+            shutdown_grace: Duration::from_secs(5),
+            body_limit: DEFAULT_BODY_LIMIT,
+        })
+    }
+}
+
+/// The sqlx URL of a SQLite file that is created when missing.
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+fn parse_database_url(value: &str) -> Result<String, ConfigError> {
+    const NAME: &str = "KONGJIAN_DATABASE_URL";
+    if value.starts_with("sqlite:") {
+        return Ok(value.to_owned());
+    }
+    let url = Url::parse(value).map_err(|e| {
+        ConfigError::new(
+            NAME,
+            format!("不是有效的数据库地址（{e}），应为 sqlite://路径 或 postgres://用户@主机/数据库"),
+            format!("is not a valid database URL ({e}); expected sqlite://PATH or postgres://USER@HOST/DB"),
+        )
+    })?;
+    match url.scheme() {
+        "postgres" | "postgresql" if url.host_str().is_some_and(|h| !h.is_empty()) => {
+            Ok(value.to_owned())
+        }
+        "postgres" | "postgresql" => Err(ConfigError::new(
+            NAME,
+            "PostgreSQL 地址缺少主机名",
+            "the PostgreSQL URL has no host",
+        )),
+        other => Err(ConfigError::new(
+            NAME,
+            format!("不支持的数据库类型“{other}”，只支持 sqlite 和 postgres"),
+            format!("unsupported database scheme \"{other}\"; only sqlite and postgres are supported"),
+        )),
+    }
+}
+
+fn parse_bind(value: &str) -> Result<SocketAddr, ConfigError> {
+    value.trim().parse().map_err(|_| {
+        ConfigError::new(
+            "KONGJIAN_BIND",
+            format!("“{value}”不是有效的监听地址，应为 IP:端口，例如 127.0.0.1:8080"),
+            format!("\"{value}\" is not a listen address; expected IP:PORT such as 127.0.0.1:8080"),
+        )
+    })
+}
+
+fn parse_object_store(value: &str, endpoint: Option<&str>) -> Result<ObjectStoreConfig, ConfigError> {
+    const NAME: &str = "KONGJIAN_OBJECT_STORE";
+    let Some(rest) = value.strip_prefix("s3://") else {
+        if value.contains("://") && !value.starts_with("file://") {
+            return Err(ConfigError::new(
+                NAME,
+                format!("不支持“{value}”，应为本地目录或 s3://存储桶/前缀"),
+                format!("\"{value}\" is not supported; expected a directory or s3://bucket/prefix"),
+            ));
+        }
+        let path = value.strip_prefix("file://").unwrap_or(value);
+        return Ok(ObjectStoreConfig::Local(PathBuf::from(path)));
+    };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(ConfigError::new(
+            NAME,
+            "s3:// 后缺少存储桶名称",
+            "the bucket name after s3:// is missing",
+        ));
+    }
+    let endpoint = endpoint
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|e| {
+            Url::parse(e).map_err(|err| {
+                ConfigError::new(
+                    "KONGJIAN_S3_ENDPOINT",
+                    format!("“{e}”不是有效的网址（{err}）"),
+                    format!("\"{e}\" is not a valid URL ({err})"),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(ObjectStoreConfig::S3 {
+        bucket: bucket.to_owned(),
+        prefix: prefix.trim_matches('/').to_owned(),
+        endpoint,
+    })
+}
+
+fn parse_public_url(value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| {
+        ConfigError::new(
+            "KONGJIAN_PUBLIC_URL",
+            format!("“{value}”不是有效的网址（{e}）"),
+            format!("\"{value}\" is not a valid URL ({e})"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::new(
+            "KONGJIAN_PUBLIC_URL",
+            "必须以 http:// 或 https:// 开头",
+            "must start with http:// or https://",
+        ));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings::default()
+    }
+
+    #[test]
+    fn defaults_put_everything_under_the_data_dir() -> Result<(), ConfigError> {
+        let config = settings().resolve()?;
+        assert_eq!(config.database_url, "sqlite://data/kongjian.db?mode=rwc");
+        assert_eq!(config.bind.to_string(), DEFAULT_BIND);
+        assert_eq!(
+            config.object_store,
+            ObjectStoreConfig::Local(PathBuf::from("data/objects"))
+        );
+        assert_eq!(config.index_dir, PathBuf::from("data/index"));
+        Ok(())
+    }
+
+    #[test]
+    fn s3_url_gives_bucket_and_prefix() -> Result<(), ConfigError> {
+        let config = Settings {
+            object_store: Some("s3://school-files/kongjian/prod/".into()),
+            s3_endpoint: Some("http://127.0.0.1:9000".into()),
+            ..settings()
+        }
+        .resolve()?;
+        let ObjectStoreConfig::S3 { bucket, prefix, endpoint } = config.object_store else {
+            panic!("expected S3");
+        };
+        assert_eq!(bucket, "school-files");
+        assert_eq!(prefix, "kongjian/prod");
+        assert_eq!(endpoint.map(|u| u.to_string()).as_deref(), Some("http://127.0.0.1:9000/"));
+        Ok(())
+    }
+
+    #[test]
+    fn bad_settings_name_the_setting() {
+        let cases = [
+            (Settings { database_url: Some("mysql://x/y".into()), ..settings() }, "KONGJIAN_DATABASE_URL"),
+            (Settings { database_url: Some("not a url".into()), ..settings() }, "KONGJIAN_DATABASE_URL"),
+            (Settings { bind: Some("localhost".into()), ..settings() }, "KONGJIAN_BIND"),
+            (Settings { object_store: Some("s3://".into()), ..settings() }, "KONGJIAN_OBJECT_STORE"),
+            (Settings { object_store: Some("ftp://x".into()), ..settings() }, "KONGJIAN_OBJECT_STORE"),
+            (Settings { public_url: Some("ftp://x".into()), ..settings() }, "KONGJIAN_PUBLIC_URL"),
+            (Settings { data_dir: Some(PathBuf::new()), ..settings() }, "KONGJIAN_DATA_DIR"),
+        ];
+        for (settings, name) in cases {
+            let err = settings.resolve().err();
+            assert_eq!(err.map(|e| e.setting), Some(name));
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The database connection: SQLite by default, PostgreSQL for scale-out.
+//!
+//! SQLite runs in WAL mode with foreign keys on and a busy timeout, so readers never wait for the
+//! writer and a brief write lock is waited out instead of failing. Migrations run on every start;
+//! on PostgreSQL they run under an advisory lock so that several nodes starting at once apply
+//! each migration exactly once.
+
+use std::time::Duration;
+
+use kongjian_migrations::{Migrator, MigratorTrait};
+
+use crate::installation;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    TransactionTrait,
+};
+
+/// Arbitrary but fixed key for `pg_advisory_xact_lock`: "kongjian migrations".
+const MIGRATION_LOCK_KEY: i64 = 0x6b6f_6e67_6a69_616e;
+
+/// How long a statement waits for SQLite's write lock before it gives up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connect to the database at `url` with the options Kongjian relies on.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        options
+            .max_connections(8)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(tune_sqlite);
+    } else {
+        options.max_connections(20).min_connections(1);
+    }
+    Database::connect(options).await
+}
+
+fn tune_sqlite(options: SqliteConnectOptions) -> SqliteConnectOptions {
+    options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+}
+
+/// Apply every pending migration and return the installation id (made on first start).
+pub async fn migrate(db: &DatabaseConnection) -> Result<String, DbErr> {
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+        ))
+        .await?;
+    }
+    Migrator::up(&txn, None).await?;
+    let id = installation::ensure(&txn).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Whether the database answers a trivial query.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
+/// A short name for logs and the health endpoint.
+pub fn backend_name(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => "postgres",
+        DatabaseBackend::Sqlite => "sqlite",
+        _ => "other",
+    }
+}
+
+/// How many migrations the database has applied.
+pub async fn applied_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    Ok(Migrator::get_applied_migrations(db).await?.len())
+}

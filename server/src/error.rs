@@ -1,0 +1,189 @@
+//! One error type for the whole server.
+//!
+//! A handler or service returns [`AppError`]; its response carries the stable snake_case code and
+//! the message arguments, and `http::errors::render_errors` turns it into JSON for `/api/…` or an
+//! HTML page for everything else, in the reader's language. The internal cause is logged here,
+//! once, and never sent to the client.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// Stable error codes. The catalogues hold a message for each under `error.<code>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    RequestTimeout,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    InvalidInput,
+    RateLimited,
+    Internal,
+    Unavailable,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 13] = [
+        ErrorCode::BadRequest,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::RequestTimeout,
+        ErrorCode::Conflict,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::InvalidInput,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The code for an error status produced outside our handlers (a layer, an extractor).
+    pub fn from_status(status: StatusCode) -> ErrorCode {
+        Self::ALL
+            .into_iter()
+            .find(|code| code.status() == status)
+            .unwrap_or(if status.is_server_error() {
+                ErrorCode::Internal
+            } else {
+                ErrorCode::BadRequest
+            })
+    }
+
+    /// The catalogue key of this code's message.
+    pub fn message_key(self) -> String {
+        format!("error.{}", self.as_str())
+    }
+}
+
+/// What the error renderer needs, carried in the response's extensions.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub code: ErrorCode,
+    /// Values for `{name}` placeholders in the message.
+    pub args: Vec<(&'static str, String)>,
+}
+
+#[derive(Debug)]
+pub struct AppError {
+    info: ErrorInfo,
+    cause: Option<anyhow::Error>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            info: ErrorInfo {
+                code,
+                args: Vec::new(),
+            },
+            cause: None,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(ErrorCode::NotFound)
+    }
+
+    /// An unexpected failure: the cause is logged, the client sees only `internal`.
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        Self {
+            cause: Some(cause.into()),
+            ..Self::new(ErrorCode::Internal)
+        }
+    }
+
+    /// Add a value for a `{name}` placeholder in the message.
+    pub fn with_arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.info.args.push((name, value.into()));
+        self
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.info.code
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::internal(err)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let Some(cause) = &self.cause {
+            tracing::error!(code = self.info.code.as_str(), error = %format!("{cause:#}"), "request failed");
+        }
+        let mut response = self.info.code.status().into_response();
+        response.extensions_mut().insert(self.info);
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_maps_back_from_its_status() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_status(code.status()), code);
+        }
+        assert_eq!(ErrorCode::from_status(StatusCode::IM_A_TEAPOT), ErrorCode::BadRequest);
+        assert_eq!(ErrorCode::from_status(StatusCode::BAD_GATEWAY), ErrorCode::Internal);
+    }
+
+    #[test]
+    fn every_code_has_a_message_in_each_language() -> Result<(), toml::de::Error> {
+        let catalogues = crate::i18n::Catalogues::load()?;
+        for lang in crate::i18n::Lang::ALL {
+            for code in ErrorCode::ALL {
+                let key = code.message_key();
+                assert_ne!(catalogues.text(lang, &key), key, "{lang:?} lacks {key}");
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! Every route on one screen, and the layers around them.
+
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Router, middleware};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
+use tracing::Level;
+
+use crate::error::AppError;
+use crate::home;
+use crate::http::{assets, errors, health};
+use crate::state::AppState;
+
+/// How long one request may take before it is answered with `request_timeout`.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Content-Security-Policy for every response: only our own scripts, styles and frames-never.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+                   frame-ancestors 'none'";
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    let request_id = HeaderName::from_static("x-request-id");
+
+    let routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/static/{*path}", get(assets::serve))
+        .merge(home::router())
+        .nest("/api/v1", api_v1())
+        .fallback(not_found);
+
+    // Layers apply bottom-up: the last one added sees the request first.
+    routes
+        .layer(CatchPanicLayer::custom(errors::panic_response))
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            errors::render_errors,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(
+                            DefaultOnResponse::new()
+                                .level(Level::INFO)
+                                .latency_unit(LatencyUnit::Millis),
+                        ),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
+                .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .layer(security_header(header::REFERRER_POLICY, "same-origin"))
+                .layer(security_header(header::X_FRAME_OPTIONS, "DENY")),
+        )
+        .with_state(state)
+}
+
+/// The JSON API. Features add their routers here as they arrive.
+fn api_v1() -> Router<AppState> {
+    Router::new().fallback(not_found)
+}
+
+async fn not_found() -> Response {
+    AppError::not_found().into_response()
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
+}

@@ -1,0 +1,8 @@
+//! The HTTP layer: the route table, the layers every response passes through, and what all pages
+//! share (layout, static files, error rendering).
+
+pub mod app;
+pub mod assets;
+pub mod errors;
+pub mod health;
+pub mod layout;

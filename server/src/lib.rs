@@ -1,0 +1,161 @@
+//! Kongjian (空间): one learning space per person, provisioned from a school district's roster.
+//!
+//! [`run`] is the whole server: `main.rs`, the tests, the benchmarks and the two-node test all
+//! start it the same way, with a configuration, a bound listener and a shutdown token.
+
+pub mod config;
+pub mod db;
+pub mod error;
+mod home;
+pub mod http;
+pub mod i18n;
+pub mod installation;
+pub mod objects;
+pub mod state;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::{Config, ConfigError, Settings};
+pub use state::AppState;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// A setting is unusable; the error names it.
+    #[error(transparent)]
+    Setting(#[from] ConfigError),
+    #[error("{0:#}")]
+    Other(#[from] anyhow::Error),
+}
+
+/// Prepare everything the server needs, checking each setting on the way: the data directory,
+/// the database (migrated), the object store (written and read back) and the index directory.
+pub async fn prepare(config: Config, shutdown: CancellationToken) -> Result<AppState, StartupError> {
+    ensure_writable_dir(&config.data_dir, "KONGJIAN_DATA_DIR")?;
+    ensure_writable_dir(&config.index_dir, "KONGJIAN_DATA_DIR")?;
+    let db = connect_and_migrate(&config.database_url).await?;
+    let installation_id = db.1;
+    let db = db.0;
+    let objects = objects::build(&config.object_store)?;
+    objects::probe(&objects).await?;
+    let i18n = i18n::Catalogues::load()
+        .map_err(|e| anyhow::anyhow!("the built-in string catalogues are broken: {e}"))?;
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        objects,
+        i18n,
+        installation_id: installation_id.into(),
+        shutdown,
+    })
+}
+
+/// Connect to the database named by `KONGJIAN_DATABASE_URL` and apply pending migrations.
+/// Returns the connection and the installation id.
+pub async fn connect_and_migrate(
+    url: &str,
+) -> Result<(sea_orm::DatabaseConnection, String), ConfigError> {
+    const NAME: &str = "KONGJIAN_DATABASE_URL";
+    if let Some(parent) = sqlite_file(url).and_then(Path::parent)
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            ConfigError::new(
+                NAME,
+                format!("无法创建数据库目录 {}（{e}）", parent.display()),
+                format!("cannot create the database directory {} ({e})", parent.display()),
+            )
+        })?;
+    }
+    let db = db::connect(url).await.map_err(|e| {
+        ConfigError::new(
+            NAME,
+            format!("无法连接数据库（{e}）"),
+            format!("cannot connect to the database ({e})"),
+        )
+    })?;
+    let id = db::migrate(&db).await.map_err(|e| {
+        ConfigError::new(
+            NAME,
+            format!("数据库迁移失败（{e}）"),
+            format!("the database migration failed ({e})"),
+        )
+    })?;
+    Ok((db, id))
+}
+
+/// The file of a SQLite URL, when it names one (not `:memory:`).
+fn sqlite_file(url: &str) -> Option<&Path> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| Path::new(path))
+}
+
+fn ensure_writable_dir(dir: &Path, setting: &'static str) -> Result<(), ConfigError> {
+    let fail = |e: std::io::Error| {
+        ConfigError::new(
+            setting,
+            format!("目录 {} 不可写（{e}）", dir.display()),
+            format!("directory {} is not writable ({e})", dir.display()),
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".kongjian-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"ok").map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)
+}
+
+/// Serve until `state.shutdown` is cancelled, then let in-flight requests finish for at most
+/// the configured grace period.
+pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()> {
+    let shutdown = state.shutdown.clone();
+    let grace = state.config.shutdown_grace;
+    let app = http::app::router(state);
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+    .into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => return result,
+        () = shutdown.cancelled() => {}
+    }
+    tracing::info!("shutting down: no new connections; waiting for requests in flight");
+    match tokio::time::timeout(grace, server).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period were cut off");
+            Ok(())
+        }
+    }
+}
+
+/// Prepare and serve: the whole server.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), StartupError> {
+    let state = prepare(config, shutdown).await?;
+    let db = state.db.clone();
+    tracing::info!(
+        backend = db::backend_name(&db),
+        installation = &*state.installation_id,
+        "listening on http://{}",
+        listener.local_addr().map_err(anyhow::Error::from)?
+    );
+    serve(state, listener).await.map_err(anyhow::Error::from)?;
+    if let Err(err) = db.close().await {
+        tracing::warn!(error = %err, "closing the database pool failed");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
