@@ -183,7 +183,9 @@ fn parse_database_url(value: &str) -> Result<String, ConfigError> {
         other => Err(ConfigError::new(
             NAME,
             format!("不支持的数据库类型“{other}”，只支持 sqlite 和 postgres"),
-            format!("unsupported database scheme \"{other}\"; only sqlite and postgres are supported"),
+            format!(
+                "unsupported database scheme \"{other}\"; only sqlite and postgres are supported"
+            ),
         )),
     }
 }
@@ -198,7 +200,10 @@ fn parse_bind(value: &str) -> Result<SocketAddr, ConfigError> {
     })
 }
 
-fn parse_object_store(value: &str, endpoint: Option<&str>) -> Result<ObjectStoreConfig, ConfigError> {
+fn parse_object_store(
+    value: &str,
+    endpoint: Option<&str>,
+) -> Result<ObjectStoreConfig, ConfigError> {
     const NAME: &str = "KONGJIAN_OBJECT_STORE";
     let Some(rest) = value.strip_prefix("s3://") else {
         if value.contains("://") && !value.starts_with("file://") {
@@ -286,25 +291,75 @@ mod tests {
             ..settings()
         }
         .resolve()?;
-        let ObjectStoreConfig::S3 { bucket, prefix, endpoint } = config.object_store else {
+        let ObjectStoreConfig::S3 {
+            bucket,
+            prefix,
+            endpoint,
+        } = config.object_store
+        else {
             panic!("expected S3");
         };
         assert_eq!(bucket, "school-files");
         assert_eq!(prefix, "kongjian/prod");
-        assert_eq!(endpoint.map(|u| u.to_string()).as_deref(), Some("http://127.0.0.1:9000/"));
+        assert_eq!(
+            endpoint.map(|u| u.to_string()).as_deref(),
+            Some("http://127.0.0.1:9000/")
+        );
         Ok(())
     }
 
     #[test]
     fn bad_settings_name_the_setting() {
         let cases = [
-            (Settings { database_url: Some("mysql://x/y".into()), ..settings() }, "KONGJIAN_DATABASE_URL"),
-            (Settings { database_url: Some("not a url".into()), ..settings() }, "KONGJIAN_DATABASE_URL"),
-            (Settings { bind: Some("localhost".into()), ..settings() }, "KONGJIAN_BIND"),
-            (Settings { object_store: Some("s3://".into()), ..settings() }, "KONGJIAN_OBJECT_STORE"),
-            (Settings { object_store: Some("ftp://x".into()), ..settings() }, "KONGJIAN_OBJECT_STORE"),
-            (Settings { public_url: Some("ftp://x".into()), ..settings() }, "KONGJIAN_PUBLIC_URL"),
-            (Settings { data_dir: Some(PathBuf::new()), ..settings() }, "KONGJIAN_DATA_DIR"),
+            (
+                Settings {
+                    database_url: Some("mysql://x/y".into()),
+                    ..settings()
+                },
+                "KONGJIAN_DATABASE_URL",
+            ),
+            (
+                Settings {
+                    database_url: Some("not a url".into()),
+                    ..settings()
+                },
+                "KONGJIAN_DATABASE_URL",
+            ),
+            (
+                Settings {
+                    bind: Some("localhost".into()),
+                    ..settings()
+                },
+                "KONGJIAN_BIND",
+            ),
+            (
+                Settings {
+                    object_store: Some("s3://".into()),
+                    ..settings()
+                },
+                "KONGJIAN_OBJECT_STORE",
+            ),
+            (
+                Settings {
+                    object_store: Some("ftp://x".into()),
+                    ..settings()
+                },
+                "KONGJIAN_OBJECT_STORE",
+            ),
+            (
+                Settings {
+                    public_url: Some("ftp://x".into()),
+                    ..settings()
+                },
+                "KONGJIAN_PUBLIC_URL",
+            ),
+            (
+                Settings {
+                    data_dir: Some(PathBuf::new()),
+                    ..settings()
+                },
+                "KONGJIAN_DATA_DIR",
+            ),
         ];
         for (settings, name) in cases {
             let err = settings.resolve().err();

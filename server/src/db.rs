@@ -35,9 +35,28 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             .min_connections(1)
             .map_sqlx_sqlite_opts(tune_sqlite);
     } else {
+        // The pool retries failed connections until its timeout and then reports only
+        // "pool timed out"; one direct attempt first surfaces the real cause (refused,
+        // unknown host, bad password, no such database) for the start-up error.
+        check_postgres(url).await?;
         options.max_connections(20).min_connections(1);
     }
     Database::connect(options).await
+}
+
+async fn check_postgres(url: &str) -> Result<(), DbErr> {
+    use sea_orm::sqlx::{Connection, postgres::PgConnection};
+    let attempt = tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(url)).await;
+    match attempt {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(err)) => Err(DbErr::Conn(sea_orm::RuntimeErr::Internal(err.to_string()))),
+        Err(_) => Err(DbErr::Conn(sea_orm::RuntimeErr::Internal(
+            "no answer within 5 seconds".to_owned(),
+        ))),
+    }
 }
 
 fn tune_sqlite(options: SqliteConnectOptions) -> SqliteConnectOptions {

@@ -171,8 +171,14 @@ mod tests {
         for code in ErrorCode::ALL {
             assert_eq!(ErrorCode::from_status(code.status()), code);
         }
-        assert_eq!(ErrorCode::from_status(StatusCode::IM_A_TEAPOT), ErrorCode::BadRequest);
-        assert_eq!(ErrorCode::from_status(StatusCode::BAD_GATEWAY), ErrorCode::Internal);
+        assert_eq!(
+            ErrorCode::from_status(StatusCode::IM_A_TEAPOT),
+            ErrorCode::BadRequest
+        );
+        assert_eq!(
+            ErrorCode::from_status(StatusCode::BAD_GATEWAY),
+            ErrorCode::Internal
+        );
     }
 
     #[test]

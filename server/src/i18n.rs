@@ -137,7 +137,10 @@ impl Catalogues {
 
     /// A translator bound to one language, for templates.
     pub fn for_lang(&self, lang: Lang) -> Tr<'_> {
-        Tr { lang, catalogues: self }
+        Tr {
+            lang,
+            catalogues: self,
+        }
     }
 }
 
@@ -204,7 +207,10 @@ mod tests {
     #[test]
     fn chinese_is_the_default() {
         assert_eq!(Lang::negotiate(&HeaderMap::new()), Lang::Zh);
-        assert_eq!(Lang::negotiate(&headers(&[(header::ACCEPT_LANGUAGE, "fr-FR, de")])), Lang::Zh);
+        assert_eq!(
+            Lang::negotiate(&headers(&[(header::ACCEPT_LANGUAGE, "fr-FR, de")])),
+            Lang::Zh
+        );
     }
 
     #[test]
@@ -238,7 +244,10 @@ mod tests {
         let mut only_en: Vec<_> = en.keys().filter(|k| !zh.contains_key(*k)).collect();
         only_zh.sort();
         only_en.sort();
-        assert!(only_zh.is_empty() && only_en.is_empty(), "zh only: {only_zh:?}; en only: {only_en:?}");
+        assert!(
+            only_zh.is_empty() && only_en.is_empty(),
+            "zh only: {only_zh:?}; en only: {only_en:?}"
+        );
         Ok(())
     }
 
@@ -257,7 +266,10 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "keys missing from the catalogue: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "keys missing from the catalogue: {missing:?}"
+        );
         Ok(())
     }
 }

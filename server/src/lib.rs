@@ -13,6 +13,8 @@ pub mod installation;
 pub mod objects;
 pub mod state;
 pub mod telemetry;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -36,7 +38,10 @@ pub enum StartupError {
 
 /// Prepare everything the server needs, checking each setting on the way: the data directory,
 /// the database (migrated), the object store (written and read back) and the index directory.
-pub async fn prepare(config: Config, shutdown: CancellationToken) -> Result<AppState, StartupError> {
+pub async fn prepare(
+    config: Config,
+    shutdown: CancellationToken,
+) -> Result<AppState, StartupError> {
     ensure_writable_dir(&config.data_dir, "KONGJIAN_DATA_DIR")?;
     ensure_writable_dir(&config.index_dir, "KONGJIAN_DATA_DIR")?;
     let db = connect_and_migrate(&config.database_url).await?;
@@ -69,7 +74,10 @@ pub async fn connect_and_migrate(
             ConfigError::new(
                 NAME,
                 format!("无法创建数据库目录 {}（{e}）", parent.display()),
-                format!("cannot create the database directory {} ({e})", parent.display()),
+                format!(
+                    "cannot create the database directory {} ({e})",
+                    parent.display()
+                ),
             )
         })?;
     }
@@ -92,7 +100,9 @@ pub async fn connect_and_migrate(
 
 /// The file of a SQLite URL, when it names one (not `:memory:`).
 fn sqlite_file(url: &str) -> Option<&Path> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or("");
     (!path.is_empty() && !path.starts_with(":memory:")).then(|| Path::new(path))
 }
@@ -132,7 +142,10 @@ pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()
     match tokio::time::timeout(grace, server).await {
         Ok(result) => result,
         Err(_) => {
-            tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period were cut off");
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "requests still in flight after the grace period were cut off"
+            );
             Ok(())
         }
     }

@@ -32,7 +32,10 @@ fn main() -> ExitCode {
         Err(err) => return report(&StartupError::Setting(err)),
     };
     kongjian::telemetry::init(config.log_format, &config.log_filter);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => return report(&StartupError::Other(err.into())),
     };

@@ -39,7 +39,10 @@ pub async fn switch_language(
     let Some(lang) = Lang::from_code(&code) else {
         return AppError::not_found().into_response();
     };
-    let next = query.next.filter(|n| is_local_path(n)).unwrap_or_else(|| "/".to_owned());
+    let next = query
+        .next
+        .filter(|n| is_local_path(n))
+        .unwrap_or_else(|| "/".to_owned());
     let cookie = format!(
         "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
         lang.code()

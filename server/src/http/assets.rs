@@ -65,6 +65,9 @@ pub async fn serve(
     if let Ok(value) = HeaderValue::from_str(&etag) {
         response_headers.insert(header::ETAG, value);
     }
-    response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    response_headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
     response
 }

@@ -4,11 +4,11 @@
 use std::any::Any;
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 
 use crate::error::{AppError, ErrorCode, ErrorInfo};
@@ -29,7 +29,11 @@ struct ErrorPage<'a> {
 /// [`ErrorInfo`]; bare error statuses from layers and extractors (405, 408, 413 …) are mapped by
 /// status, keeping their headers (`Allow`, `Retry-After`). Bodies that are already JSON or HTML
 /// are left alone.
-pub async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn render_errors(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let lang = Lang::negotiate(request.headers());
     let is_api = request.uri().path().starts_with("/api/");
     let here = request
@@ -73,9 +77,10 @@ pub async fn render_errors(State(state): State<AppState>, request: Request, next
         }
     }
     if !parts.headers.contains_key(header::CONTENT_LANGUAGE) {
-        parts
-            .headers
-            .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag()));
+        parts.headers.insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(lang.tag()),
+        );
     }
     Response::from_parts(parts, body)
 }

@@ -1,0 +1,6 @@
+//! The server's integration tests: the real app on port 0, on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod foundation;

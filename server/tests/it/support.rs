@@ -1,0 +1,132 @@
+//! The test harness every feature uses.
+//!
+//! [`TestApp::spawn`] starts the real app in-process on port 0 against a fresh database — a
+//! SQLite file in a temporary directory, or a PostgreSQL database created for this test and
+//! dropped afterwards — with a cookie-keeping client. [`on_both_databases!`] runs one test body
+//! on each backend. PostgreSQL is found through `KONGJIAN_TEST_POSTGRES`; when it cannot be
+//! reached the PostgreSQL variants fail and say how to start one (see `kongjian::testing`).
+
+use std::time::Duration;
+
+use kongjian::config::{LogFormat, ObjectStoreConfig};
+pub use kongjian::testing::{Backend, TestDatabase};
+use kongjian::{AppState, Config};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Run the test body once on SQLite and once on PostgreSQL, as `<name>::sqlite` and
+/// `<name>::postgres`. The body sees the started app as `app`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $app = $crate::support::TestApp::spawn($crate::support::Backend::Sqlite).await;
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let $app = $crate::support::TestApp::spawn($crate::support::Backend::Postgres).await;
+                $body
+            }
+        }
+    };
+}
+
+/// The config a test server runs with: everything under `dir`, bound to port 0.
+pub fn test_config(dir: &std::path::Path, database_url: String) -> Config {
+    let mut config = kongjian::Settings::default()
+        .resolve()
+        .expect("default settings resolve");
+    config.database_url = database_url;
+    config.data_dir = dir.to_path_buf();
+    config.index_dir = dir.join("index");
+    config.object_store = ObjectStoreConfig::Local(dir.join("objects"));
+    config.bind = "127.0.0.1:0".parse().expect("address");
+    config.log_format = LogFormat::Text;
+    config
+}
+
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    /// Keeps cookies, never follows redirects (tests look at them).
+    pub client: reqwest::Client,
+    pub state: AppState,
+    shutdown: CancellationToken,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    // Dropped last: the database and the directory outlive the server.
+    pub database: TestDatabase,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        kongjian::telemetry::init(LogFormat::Text, "warn");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = TestDatabase::create(backend, dir.path()).await;
+        let config = test_config(dir.path(), database.url.clone());
+        let shutdown = CancellationToken::new();
+        let state = kongjian::prepare(config, shutdown.clone())
+            .await
+            .unwrap_or_else(|e| panic!("the app did not start: {e}"));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        let server = tokio::spawn(kongjian::serve(state.clone(), listener));
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client");
+        TestApp {
+            address,
+            client,
+            state,
+            shutdown,
+            server: Some(server),
+            database,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// GET with an `Accept-Language` header, as a browser set to that language sends it.
+    pub async fn get_in(&self, path: &str, accept_language: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("accept-language", accept_language)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// Ask the server to stop and wait until it has.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        self.shutdown.cancel();
+        match self.server.take() {
+            Some(server) => server.await.expect("server task"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
