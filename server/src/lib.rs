@@ -126,7 +126,17 @@ fn ensure_writable_dir(dir: &Path, setting: &'static str) -> Result<(), ConfigEr
 pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()> {
     let shutdown = state.shutdown.clone();
     let grace = state.config.shutdown_grace;
-    let app = http::app::router(state);
+    serve_router(http::app::router(state), listener, shutdown, grace).await
+}
+
+/// Serve `app` until `shutdown` is cancelled: stop accepting, let requests in flight finish,
+/// and cut off whatever is still running after `grace`.
+pub async fn serve_router(
+    app: axum::Router,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+    grace: std::time::Duration,
+) -> std::io::Result<()> {
     let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
