@@ -6,6 +6,8 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261204_000001_create_installation;
+mod m20261204_000002_create_roster;
+mod m20261204_000003_create_api_tokens;
 
 /// The list of all migrations, oldest first.
 pub struct Migrator;
@@ -13,6 +15,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261204_000001_create_installation::Migration)]
+        vec![
+            Box::new(m20261204_000001_create_installation::Migration),
+            Box::new(m20261204_000002_create_roster::Migration),
+            Box::new(m20261204_000003_create_api_tokens::Migration),
+        ]
     }
 }

@@ -42,6 +42,10 @@ pub struct Settings {
     #[arg(long, env = "KONGJIAN_LOG_FORMAT", global = true, value_enum)]
     pub log_format: Option<LogFormat>,
 
+    /// Load the demo district when the database is empty: `on` (default) or `off`.
+    #[arg(long, env = "KONGJIAN_DEMO", global = true)]
+    pub demo: Option<String>,
+
     /// Log filter in `tracing` syntax, e.g. `info,kongjian=debug`.
     #[arg(long, env = "KONGJIAN_LOG", global = true)]
     pub log: Option<String>,
@@ -82,6 +86,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// The largest request body accepted by default (features with uploads set their own).
     pub body_limit: usize,
+    /// Import the demo district on start when the database has no people yet.
+    pub load_demo: bool,
 }
 
 /// A setting that cannot be used, with the setting's name and a reason a person can act on.
@@ -136,7 +142,20 @@ impl Settings {
             .filter(|s| !s.is_empty())
             .map(parse_public_url)
             .transpose()?;
+        let load_demo = match self.demo.as_deref().map(|v| v.trim().to_ascii_lowercase()) {
+            None => true,
+            Some(v) if matches!(v.as_str(), "" | "on" | "true" | "1" | "yes") => true,
+            Some(v) if matches!(v.as_str(), "off" | "false" | "0" | "no") => false,
+            Some(v) => {
+                return Err(ConfigError::new(
+                    "KONGJIAN_DEMO",
+                    format!("“{v}”无效，应为 on 或 off"),
+                    format!("\"{v}\" is not valid; use on or off"),
+                ));
+            }
+        };
         Ok(Config {
+            load_demo,
             database_url,
             index_dir: data_dir.join("index"),
             data_dir,

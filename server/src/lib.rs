@@ -3,6 +3,7 @@
 //! [`run`] is the whole server: `main.rs`, the tests, the benchmarks and the two-node test all
 //! start it the same way, with a configuration, a bound listener and a shutdown token.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -11,6 +12,8 @@ pub mod http;
 pub mod i18n;
 pub mod installation;
 pub mod objects;
+pub mod people;
+pub mod roster;
 pub mod state;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
@@ -32,6 +35,9 @@ pub enum StartupError {
     /// A setting is unusable; the error names it.
     #[error(transparent)]
     Setting(#[from] ConfigError),
+    /// The command ran and reported why it did nothing (e.g. a rejected import).
+    #[error("rejected")]
+    Rejected,
     #[error("{0:#}")]
     Other(#[from] anyhow::Error),
 }
@@ -49,6 +55,9 @@ pub async fn prepare(
     let db = db.0;
     let objects = objects::build(&config.object_store)?;
     objects::probe(&objects).await?;
+    if config.load_demo {
+        roster::demo::load_if_empty(&db).await?;
+    }
     let i18n = i18n::Catalogues::load()
         .map_err(|e| anyhow::anyhow!("the built-in string catalogues are broken: {e}"))?;
     Ok(AppState {

@@ -1,5 +1,6 @@
 //! The `kongjian` command: parse the command line, load the configuration, run.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,55 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit (for multi-node deployments).
     Migrate,
+    /// API tokens for platforms and scripts.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The roster from the education-management platform.
+    Roster {
+        #[command(subcommand)]
+        command: RosterCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a person; prints the token alone on standard output, once.
+    Create {
+        /// The person's roster sourcedId.
+        #[arg(long)]
+        user: String,
+        /// What the token is for, e.g. the platform's name.
+        #[arg(long, default_value = "api")]
+        name: String,
+        /// Days until the token expires (default: never).
+        #[arg(long)]
+        expires_days: Option<u32>,
+    },
+    /// Revoke a token, named by its id or by the token itself.
+    Revoke {
+        /// The token's id (printed when it was created) or the token.
+        token: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RosterCommand {
+    /// Import a OneRoster CSV package or a Chinese school roster (a .zip or a directory).
+    Import {
+        /// The .zip file or directory to import.
+        path: PathBuf,
+        /// Check and count everything, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Allow a bulk import to retire more than 15 % of a school's people (new school year).
+        #[arg(long)]
+        allow_mass_retire: bool,
+        /// Print one JSON object on standard output instead of the summary table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -43,6 +93,24 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate(config).await,
+            Command::Roster {
+                command:
+                    RosterCommand::Import {
+                        path,
+                        dry_run,
+                        allow_mass_retire,
+                        json,
+                    },
+            } => {
+                let args = kongjian::roster::cli::ImportArgs {
+                    path: &path,
+                    dry_run,
+                    allow_mass_retire,
+                    json,
+                };
+                roster_import(config, args).await
+            }
+            Command::Token { command } => token(config, command).await,
         }
     });
     match result {
@@ -74,6 +142,50 @@ async fn migrate(config: kongjian::Config) -> Result<(), StartupError> {
         "数据库已是最新：共 {applied} 个迁移（安装编号 {installation}） / Database is up to date: {applied} migrations applied (installation {installation})"
     );
     Ok(())
+}
+
+async fn roster_import(
+    config: kongjian::Config,
+    args: kongjian::roster::cli::ImportArgs<'_>,
+) -> Result<(), StartupError> {
+    let (db, _) = kongjian::connect_and_migrate(&config.database_url).await?;
+    let imported = kongjian::roster::cli::import(&db, args)
+        .await
+        .map_err(anyhow::Error::from)?;
+    db.close().await.map_err(anyhow::Error::from)?;
+    if imported {
+        Ok(())
+    } else {
+        Err(StartupError::Rejected)
+    }
+}
+
+async fn token(config: kongjian::Config, command: TokenCommand) -> Result<(), StartupError> {
+    use kongjian::auth::tokens;
+    let (db, _) = kongjian::connect_and_migrate(&config.database_url).await?;
+    let now = chrono::Utc::now();
+    let result = match command {
+        TokenCommand::Create {
+            user,
+            name,
+            expires_days,
+        } => {
+            tokens::create(&db, &user, &name, expires_days, now).await.map(|token| {
+                // The token alone on stdout, so scripts can capture it; the rest on stderr.
+                println!("{}", token.secret);
+                let expiry = token
+                    .expires_at
+                    .map(|at| at.to_rfc3339())
+                    .unwrap_or_else(|| "永不过期 / never".to_owned());
+                eprintln!("已为 {user} 创建令牌 {}（有效期至 {expiry}）。令牌只显示这一次。 / Created token {} for {user} (expires: {expiry}). It is shown only once.", token.id, token.id);
+            })
+        }
+        TokenCommand::Revoke { token } => tokens::revoke(&db, &token, now).await.map(|()| {
+            eprintln!("令牌已吊销 / token revoked");
+        }),
+    };
+    db.close().await.map_err(anyhow::Error::from)?;
+    result.map_err(|e| StartupError::Other(anyhow::anyhow!("{e}")))
 }
 
 /// Cancel the token on SIGTERM or Ctrl-C.
@@ -109,6 +221,7 @@ fn report(err: &StartupError) -> ExitCode {
             eprintln!("Cannot start: setting {} {}", e.setting, e.en);
             ExitCode::from(2)
         }
+        StartupError::Rejected => ExitCode::FAILURE,
         StartupError::Other(e) => {
             eprintln!("运行失败 / Failed: {e:#}");
             ExitCode::FAILURE

@@ -19,9 +19,9 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::AppError;
-use crate::home;
 use crate::http::{assets, errors, health};
 use crate::state::AppState;
+use crate::{home, roster};
 
 /// How long one request may take before it is answered with `request_timeout`.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -40,13 +40,18 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{*path}", get(assets::serve))
         .merge(home::router())
         .nest("/api/v1", api_v1())
-        .fallback(not_found);
+        .fallback(not_found)
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        // Uploads carry their own, larger limit.
+        .merge(
+            roster::routes::upload_router()
+                .layer(RequestBodyLimitLayer::new(roster::routes::UPLOAD_LIMIT)),
+        );
 
     // Layers apply bottom-up: the last one added sees the request first.
     routes
         .layer(CatchPanicLayer::custom(errors::panic_response))
         .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -79,7 +84,9 @@ pub fn router(state: AppState) -> Router {
 
 /// The JSON API. Features add their routers here as they arrive.
 fn api_v1() -> Router<AppState> {
-    Router::new().fallback(not_found)
+    Router::new()
+        .merge(crate::people::router())
+        .fallback(not_found)
 }
 
 async fn not_found() -> Response {

@@ -3,5 +3,8 @@
 
 mod support;
 
+mod fixtures;
 mod foundation;
+mod people;
+mod roster;
 mod shutdown;

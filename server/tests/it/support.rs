@@ -51,6 +51,8 @@ pub fn test_config(dir: &std::path::Path, database_url: String) -> Config {
     config.object_store = ObjectStoreConfig::Local(dir.join("objects"));
     config.bind = "127.0.0.1:0".parse().expect("address");
     config.log_format = LogFormat::Text;
+    // Tests start from an empty database; the demo is tested on its own.
+    config.load_demo = false;
     config
 }
 

@@ -1,0 +1,209 @@
+//! Who may see a person, and what they see.
+//!
+//! Administrators (site, principal, district, system) see the people of the organisations they
+//! administer and of every organisation below; everyone sees themselves. Nothing else here.
+
+use std::collections::BTreeSet;
+
+use sea_orm::{ConnectionTrait, DbErr};
+use serde::Serialize;
+
+use super::store;
+use crate::error::{AppError, ErrorCode};
+use crate::roster::entity::person;
+use crate::roster::snapshot::ACTIVE;
+
+/// Roles that administer an organisation and everything below it.
+pub const ADMIN_ROLES: [&str; 5] = [
+    "siteAdministrator",
+    "principal",
+    "administrator",
+    "districtAdministrator",
+    "systemAdministrator",
+];
+
+#[derive(Debug, Serialize)]
+pub struct OrgRef {
+    pub sourced_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClassRef {
+    pub sourced_id: String,
+    pub title: String,
+    pub role: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PersonRef {
+    pub sourced_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GuardianRef {
+    pub sourced_id: String,
+    pub name: String,
+    /// GB/T 4761 family relation code, e.g. "51" (父亲).
+    pub relation: String,
+}
+
+/// A person as `/api/v1/me` and `/api/v1/people/{sourcedId}` show them.
+#[derive(Debug, Serialize)]
+pub struct PersonView {
+    pub sourced_id: String,
+    /// As a Chinese reader writes it: family name then given name, no space.
+    pub name: String,
+    pub roles: Vec<String>,
+    pub status: &'static str,
+    pub space_id: Option<String>,
+    pub orgs: Vec<OrgRef>,
+    pub classes: Vec<ClassRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<PersonRef>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardians: Option<Vec<GuardianRef>>,
+}
+
+pub async fn view(db: &impl ConnectionTrait, p: &person::Model) -> Result<PersonView, DbErr> {
+    let roles = store::active_roles(db, &p.id).await?;
+    let role_names: BTreeSet<String> = roles.iter().map(|r| r.role.clone()).collect();
+    let org_ids: BTreeSet<String> = roles.iter().map(|r| r.org_id.clone()).collect();
+    let orgs = store::orgs_by_id(db, org_ids.iter().cloned().collect()).await?;
+    let classes = store::classes_of(db, &p.id).await?;
+    let is_family = role_names
+        .iter()
+        .any(|r| matches!(r.as_str(), "parent" | "guardian" | "relative"));
+    let is_student = role_names.contains("student");
+    let children = if is_family {
+        Some(
+            store::linked(db, &p.id, true)
+                .await?
+                .into_iter()
+                .map(|(_, c)| PersonRef {
+                    sourced_id: c.sourced_id,
+                    name: c.display_name,
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let guardians = if is_student {
+        Some(
+            store::linked(db, &p.id, false)
+                .await?
+                .into_iter()
+                .map(|(l, g)| GuardianRef {
+                    sourced_id: g.sourced_id,
+                    name: g.display_name,
+                    relation: l.relation,
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    Ok(PersonView {
+        sourced_id: p.sourced_id.clone(),
+        name: p.display_name.clone(),
+        roles: role_names.into_iter().collect(),
+        status: if p.status == ACTIVE {
+            "active"
+        } else {
+            "retired"
+        },
+        space_id: store::space_of(db, &p.id).await?.map(|s| s.id),
+        orgs: org_ids
+            .iter()
+            .filter_map(|id| orgs.get(id))
+            .map(|o| OrgRef {
+                sourced_id: o.sourced_id.clone(),
+                name: o.name.clone(),
+            })
+            .collect(),
+        classes: classes
+            .into_iter()
+            .map(|(e, c)| ClassRef {
+                sourced_id: c.sourced_id,
+                title: c.title,
+                role: e.role,
+            })
+            .collect(),
+        children,
+        guardians,
+    })
+}
+
+/// The orgs `viewer` administers (role rows with an administrator role).
+pub async fn administered_orgs(
+    db: &impl ConnectionTrait,
+    viewer: &person::Model,
+) -> Result<Vec<String>, DbErr> {
+    Ok(store::active_roles(db, &viewer.id)
+        .await?
+        .into_iter()
+        .filter(|r| ADMIN_ROLES.contains(&r.role.as_str()))
+        .map(|r| r.org_id)
+        .collect())
+}
+
+/// Whether `viewer` administers an organisation `target` belongs to (or one above it).
+pub async fn administers(
+    db: &impl ConnectionTrait,
+    viewer: &person::Model,
+    target: &person::Model,
+) -> Result<bool, DbErr> {
+    let admin_orgs = administered_orgs(db, viewer).await?;
+    if admin_orgs.is_empty() {
+        return Ok(false);
+    }
+    let mut target_orgs: BTreeSet<String> = store::active_roles(db, &target.id)
+        .await?
+        .into_iter()
+        .map(|r| r.org_id)
+        .collect();
+    // A retired person has no active roles: their last roles still place them.
+    if target_orgs.is_empty() {
+        target_orgs.extend(
+            store::all_roles(db, &target.id)
+                .await?
+                .into_iter()
+                .map(|r| r.org_id),
+        );
+    }
+    for org in target_orgs {
+        if store::ancestry(db, &org)
+            .await?
+            .iter()
+            .any(|a| admin_orgs.contains(a))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// `GET /api/v1/people/{sourcedId}`: the person, for an administrator of their school or
+/// district. Callers who administer nothing learn nothing, not even whether the id exists.
+pub async fn person_for(
+    db: &impl ConnectionTrait,
+    viewer: &person::Model,
+    sourced_id: &str,
+) -> Result<PersonView, AppError> {
+    let target = store::find_by_sourced_id(db, sourced_id).await?;
+    if let Some(target) = &target
+        && target.id == viewer.id
+    {
+        return Ok(view(db, target).await?);
+    }
+    if administered_orgs(db, viewer).await?.is_empty() {
+        return Err(AppError::new(ErrorCode::Forbidden));
+    }
+    let target = target.ok_or_else(AppError::not_found)?;
+    if !administers(db, viewer, &target).await? {
+        return Err(AppError::new(ErrorCode::Forbidden));
+    }
+    Ok(view(db, &target).await?)
+}

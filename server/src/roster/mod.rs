@@ -1,0 +1,23 @@
+//! Roster import: turning the education-management platform's roster into people, their
+//! relationships and their spaces — "one person, one space" without a sign-up form.
+//!
+//! Reading (`source`) and parsing (`oneroster`, `cn`) produce a typed [`model::Bundle`] and
+//! [`diagnostics::Diagnostics`]; nothing touches the database until the whole input is known
+//! to be sound.
+
+pub mod access;
+pub mod apply;
+pub mod cli;
+pub mod cn;
+pub mod demo;
+pub mod diagnostics;
+pub mod entity;
+pub mod log;
+pub mod model;
+pub mod oneroster;
+pub mod plan;
+pub mod routes;
+pub mod service;
+pub mod snapshot;
+pub mod source;
+pub mod validate;

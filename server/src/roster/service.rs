@@ -1,0 +1,275 @@
+//! The import as a whole: read, parse, check, plan, guard, write — in that order, so a file
+//! with defects changes nothing, and a good one is written in one transaction.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, TransactionTrait};
+use serde_json::{Value, json};
+
+use super::diagnostics::{Diagnostics, Message};
+use super::entity::roster_import;
+use super::model::{Bundle, Format};
+use super::plan::{Counts, Merge, Planner};
+use super::snapshot::Snapshot;
+use super::source::Source;
+use super::{apply, cn, oneroster, validate};
+use crate::i18n::Lang;
+
+/// Who started the import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Cli,
+    Api,
+    Demo,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Cli => "cli",
+            Origin::Api => "api",
+            Origin::Demo => "demo",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Check and count everything, write nothing.
+    pub dry_run: bool,
+    /// Let a bulk import retire more than 15 % of a school's people (the new school year).
+    pub allow_mass_retire: bool,
+    pub origin: Origin,
+    /// The person who imports, when known (API, page).
+    pub actor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Imported,
+    DryRun,
+    /// Defects in the input: nothing written.
+    Rejected,
+    /// The mass-retirement guard stopped it: nothing written.
+    Refused,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Imported => "imported",
+            Outcome::DryRun => "dry_run",
+            Outcome::Rejected => "rejected",
+            Outcome::Refused => "refused",
+        }
+    }
+
+    pub fn succeeded(self) -> bool {
+        matches!(self, Outcome::Imported | Outcome::DryRun)
+    }
+}
+
+/// What an import did or would do.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    /// The import log entry, when one was written.
+    pub id: Option<String>,
+    pub outcome: Outcome,
+    pub format: Option<Format>,
+    pub counts: BTreeMap<&'static str, Counts>,
+    pub merges: Vec<Merge>,
+    pub diagnostics: Diagnostics,
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::OneRoster11 => "oneroster-1.1",
+        Format::OneRoster12 => "oneroster-1.2",
+        Format::CnRoster => "cn-roster",
+    }
+}
+
+/// Progress as an import moves through its stages (a terminal bar, a log line, nothing).
+pub trait Progress: Send + Sync {
+    fn stage(&self, zh: &str, en: &str);
+}
+
+/// Progress that goes nowhere.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn stage(&self, _: &str, _: &str) {}
+}
+
+impl ImportReport {
+    /// `{"outcome", "counts": {ENTITY: {created, updated, retired, unchanged}}, "merges",
+    /// "warnings": [{file, line, field, message}], "errors": [...]}`.
+    pub fn to_json(&self, lang: Lang) -> Value {
+        json!({
+            "id": self.id,
+            "outcome": self.outcome.as_str(),
+            "format": self.format.map(format_name),
+            "counts": self.counts,
+            "merges": self.merges,
+            "warnings": self.diagnostics.warnings.iter().map(|d| d.to_json(lang)).collect::<Vec<_>>(),
+            "errors": self.diagnostics.errors.iter().map(|d| d.to_json(lang)).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Parse whichever format the files are in.
+pub fn parse(source: &Source, shown: &str, diags: &mut Diagnostics) -> Option<Bundle> {
+    if cn::looks_like(source) {
+        cn::parse(source, diags)
+    } else if oneroster::looks_like(source) {
+        oneroster::parse(source, diags)
+    } else {
+        diags.error(
+            shown,
+            None,
+            None,
+            Message::new(
+                "既不是 OneRoster CSV 文件包，也不是中文学籍名单（缺少 manifest.csv / users.csv 或 students.csv）",
+                "is neither a OneRoster CSV package nor a Chinese school roster (no manifest.csv / users.csv or students.csv)",
+            ),
+        );
+        None
+    }
+}
+
+/// Import a zip file or a directory.
+pub async fn import_path(
+    db: &DatabaseConnection,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &dyn Progress,
+) -> Result<ImportReport, DbErr> {
+    progress.stage("读取文件", "reading files");
+    let mut diags = Diagnostics::default();
+    let shown = path.display().to_string();
+    let source = Source::read(path, &mut diags);
+    import_source(db, &shown, source, diags, options, progress, Utc::now()).await
+}
+
+/// Import files already read (an upload). `diags` carries what reading found.
+pub async fn import_source(
+    db: &DatabaseConnection,
+    shown: &str,
+    source: Option<Source>,
+    mut diags: Diagnostics,
+    options: &ImportOptions,
+    progress: &dyn Progress,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, DbErr> {
+    progress.stage("解析名单", "parsing the roster");
+    let bundle = source.as_ref().and_then(|s| parse(s, shown, &mut diags));
+    let mut report = ImportReport {
+        id: None,
+        outcome: Outcome::Rejected,
+        format: bundle.as_ref().map(|b| b.format),
+        counts: BTreeMap::new(),
+        merges: Vec::new(),
+        diagnostics: Diagnostics::default(),
+    };
+    let Some(bundle) = bundle.filter(|_| !diags.has_errors()) else {
+        report.diagnostics = diags;
+        return finish(db, shown, report, options, now).await;
+    };
+
+    progress.stage("核对引用", "checking references");
+    let snapshot = Snapshot::load(db).await?;
+    validate::check_references(&bundle, &snapshot, &mut diags);
+    if diags.has_errors() {
+        report.diagnostics = diags;
+        return finish(db, shown, report, options, now).await;
+    }
+
+    progress.stage("计算变更", "working out the changes");
+    let plan = Planner::new(&bundle, &snapshot, now).plan();
+    report.counts = plan.counts();
+    report.merges = plan.merges.clone();
+    if !plan.mass_retirements.is_empty() && !options.allow_mass_retire {
+        for m in &plan.mass_retirements {
+            diags.error(
+                shown,
+                None,
+                None,
+                Message::new(
+                    format!(
+                        "将停用学校“{}”（{}）{} 名在用人员中的 {} 名，超过 15%。如确为新学年调整，请加 --allow-mass-retire（或在页面勾选）后重新导入",
+                        m.name, m.school, m.active, m.retiring
+                    ),
+                    format!(
+                        "would retire {} of the {} active people of school \"{}\" ({}), more than 15 %. If this is the new school year, import again with --allow-mass-retire (or tick the box on the page)",
+                        m.retiring, m.active, m.name, m.school
+                    ),
+                ),
+            );
+        }
+        report.outcome = Outcome::Refused;
+        report.diagnostics = diags;
+        return finish(db, shown, report, options, now).await;
+    }
+    report.diagnostics = diags;
+    if options.dry_run {
+        report.outcome = Outcome::DryRun;
+        return Ok(report);
+    }
+    if plan.writes_nothing() {
+        // An unchanged roster writes nothing, not even a log entry.
+        report.outcome = Outcome::Imported;
+        return Ok(report);
+    }
+
+    progress.stage("写入数据库", "writing to the database");
+    report.outcome = Outcome::Imported;
+    let retired_people = plan.people.retire.clone();
+    let txn = db.begin().await?;
+    apply::apply(&txn, plan, now).await?;
+    // A retired person's tokens end with them.
+    crate::auth::tokens::revoke_all_for(&txn, &retired_people, now).await?;
+    report.id = Some(log(&txn, shown, &report, options, now).await?);
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Record a rejected or refused import in the log (nothing else is written).
+async fn finish(
+    db: &DatabaseConnection,
+    shown: &str,
+    mut report: ImportReport,
+    options: &ImportOptions,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, DbErr> {
+    if !options.dry_run {
+        report.id = Some(log(db, shown, &report, options, now).await?);
+    }
+    Ok(report)
+}
+
+async fn log(
+    db: &impl sea_orm::ConnectionTrait,
+    shown: &str,
+    report: &ImportReport,
+    options: &ImportOptions,
+    started: DateTime<Utc>,
+) -> Result<String, DbErr> {
+    let id = uuid::Uuid::now_v7().to_string();
+    roster_import::ActiveModel {
+        id: Set(id.clone()),
+        origin: Set(options.origin.as_str().to_owned()),
+        source_name: Set(shown.to_owned()),
+        format: Set(report.format.map(|f| format_name(f).to_owned())),
+        outcome: Set(report.outcome.as_str().to_owned()),
+        actor_id: Set(options.actor.clone()),
+        report: Set(report.to_json(Lang::Zh).to_string()),
+        started_at: Set(started),
+        finished_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
