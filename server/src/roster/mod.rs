@@ -16,6 +16,7 @@ pub mod log;
 pub mod model;
 pub mod oneroster;
 pub mod plan;
+pub(crate) mod report;
 pub mod routes;
 pub mod service;
 pub mod snapshot;

@@ -69,10 +69,10 @@ pub(super) fn guardians(ctx: &mut Ctx, loaded: &Loaded, inline: Inline) -> bool 
         Loaded::Table(table) => {
             if let Some(file) = &inline.file {
                 ctx.report.warn(
+                    "inline_guardians_ignored",
                     file,
                     Some(1),
                     None,
-                    "inline_guardians_ignored",
                     Message::new(
                         "已提供 guardians.csv，本文件中的家长列（guardian1_… 等）被忽略",
                         "guardians.csv was supplied, so this file's guardian columns (guardian1_… …) were ignored",
@@ -396,10 +396,10 @@ fn link(ctx: &mut Ctx, parsed: &[Parsed]) {
             None if !warned_no_school => {
                 warned_no_school = true;
                 ctx.report.warn(
+                    "guardian_without_school",
                     at.0,
                     None,
                     None,
-                    "guardian_without_school",
                     Message::new(
                         "没有 students.csv，无法确定家长所属的学校，未生成家长角色；导入时将按已有的学生确定",
                         "without students.csv the guardians' schools are unknown, so no guardian roles were \

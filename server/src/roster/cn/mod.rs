@@ -15,7 +15,6 @@ mod grades;
 mod guardians;
 mod names;
 mod orgs;
-mod report;
 mod students;
 mod table;
 mod teachers;
@@ -27,13 +26,13 @@ mod tests;
 use std::collections::{HashMap, HashSet};
 
 use columns::FileSpec;
-use report::Report;
 use table::{Loaded, RowRef};
 
 use super::diagnostics::{Diagnostics, Message};
 use super::model::{
     Bundle, Entity, Format, Located, Mode, Role, RoleKind, RoleType, SourcedId, Status, User,
 };
+use super::report::Report;
 use super::source::Source;
 
 /// Parse a Chinese school roster CSV set. None only when it is not such a set at all.

@@ -14,6 +14,7 @@ use crate::roster::model::{
     AcademicSession, Class, ClassType, Course, Enrollment, EnrollmentRole, Located, Org, OrgType,
     RoleKind, SessionType, SourcedId, Status,
 };
+use crate::roster::report::Report;
 
 /// 学段 values schools write; others are accepted with a warning.
 const STAGES: &[&str] = &[
@@ -125,7 +126,7 @@ pub(super) fn schools(ctx: &mut Ctx, loaded: &Loaded) {
 /// The district of a school row, creating its org the first time it is named.
 fn district(
     row: &RowRef,
-    report: &mut super::report::Report,
+    report: &mut Report,
     districts: &mut Vec<Located<Org>>,
     lines: &mut HashMap<SourcedId, (usize, u64)>,
 ) -> Option<SourcedId> {
@@ -190,7 +191,7 @@ fn district(
 }
 
 /// A code column that must stay text (学校标识码, 行政区划代码): Excel damage is an error.
-fn code_value(row: &RowRef, column: &str, report: &mut super::report::Report) -> Option<String> {
+fn code_value(row: &RowRef, column: &str, report: &mut Report) -> Option<String> {
     let value = row.get(column)?;
     if values::is_scientific(value) {
         row.error(column, report, values::excel_number_message());

@@ -8,7 +8,6 @@ use super::columns::{INLINE_FIELDS, INLINE_MAX};
 use super::guardians::{Inline, Pending};
 use super::names;
 use super::orgs::{duplicate, unknown};
-use super::report::Report;
 use super::table::{Loaded, RowRef};
 use super::values;
 use super::{Ctx, Lookup, StudentInfo, lookup, new_user, synthesise};
@@ -16,6 +15,7 @@ use crate::roster::diagnostics::Message;
 use crate::roster::model::{
     Demographic, Enrollment, EnrollmentRole, Located, RoleKind, SourcedId, Status,
 };
+use crate::roster::report::Report;
 
 /// The `user_ids` type of the 全国学籍号 (sensitive: it embeds the ID-card number).
 pub(super) const NATIONAL_STUDENT_NO: &str = "CN-XJH";

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use super::columns::FileSpec;
-use super::report::Report;
 use super::values;
 use crate::roster::diagnostics::Message;
 use crate::roster::model::SourcedId;
+use crate::roster::report::Report;
 use crate::roster::source::Source;
 
 /// What became of one file of the set.
@@ -147,10 +147,10 @@ impl<'t> RowRef<'t> {
     ) {
         let field = self.table.header(column);
         report.warn(
+            kind,
             &self.table.file,
             Some(self.row.line),
             Some(field),
-            kind,
             message,
         );
     }
@@ -173,7 +173,7 @@ fn read(name: &str, text: &str, spec: &FileSpec, report: &mut Report) -> Loaded 
     let mut records = reader.records();
     let header = match records.next() {
         None => {
-            report.warn(name, None, None, "empty_file", empty_file_message());
+            report.warn("empty_file", name, None, None, empty_file_message());
             return Loaded::Absent;
         }
         Some(Err(err)) => {
@@ -223,10 +223,10 @@ fn read(name: &str, text: &str, spec: &FileSpec, report: &mut Report) -> Loaded 
             let extra = fields.split_off(expected);
             if extra.iter().all(String::is_empty) {
                 report.warn(
+                    "trailing_fields",
                     name,
                     Some(line),
                     None,
-                    "trailing_fields",
                     Message::new(
                         "行末有多余的空列（多余的逗号），已忽略",
                         "the row ends with extra empty fields (extra commas); they were ignored",
@@ -261,7 +261,7 @@ fn read(name: &str, text: &str, spec: &FileSpec, report: &mut Report) -> Loaded 
         return Loaded::Broken;
     }
     if table.rows.is_empty() {
-        report.warn(name, None, None, "empty_file", empty_file_message());
+        report.warn("empty_file", name, None, None, empty_file_message());
         return Loaded::Absent;
     }
     Loaded::Table(table)
@@ -291,7 +291,7 @@ fn resolve(
                 ),
                 _ => Message::new("不认识的列，已忽略", "unknown column; it was ignored"),
             };
-            report.warn(file, Some(1), Some(header), "unknown_column", message);
+            report.warn("unknown_column", file, Some(1), Some(header), message);
             continue;
         };
         if let Some(&first) = positions.get(&canonical) {

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use super::names;
 use super::orgs::{duplicate, unknown};
-use super::report::Report;
 use super::table::{Loaded, RowRef};
 use super::values;
 use super::{Ctx, Lookup, TeacherInfo, lookup, new_user, phone, synthesise};
@@ -13,6 +12,7 @@ use crate::roster::diagnostics::Message;
 use crate::roster::model::{
     Demographic, Enrollment, EnrollmentRole, Located, RoleKind, SourcedId, Status,
 };
+use crate::roster::report::Report;
 
 pub(super) fn teachers(ctx: &mut Ctx, loaded: &Loaded) {
     let Loaded::Table(table) = loaded else {

@@ -7,8 +7,8 @@ use crate::roster::diagnostics::Message;
 use crate::roster::model::{Entity, Mode};
 use crate::roster::source::Source;
 
-use super::report::Report;
 use super::table::{self, FileSpec};
+use crate::roster::report::Report;
 
 const MANIFEST: &str = "manifest.csv";
 

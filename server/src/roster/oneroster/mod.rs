@@ -6,14 +6,13 @@
 //! per-file rules (duplicate sourcedIds, status/dateLastModified in delta files, "the data
 //! wins" over the manifest's mode). Cross-file references are checked elsewhere.
 //!
-//! Layout: `report` caps repeated warnings, `table` reads CSV and binds headers, `values`
-//! reads typed values out of a row, `records` builds each entity's record and `manifest`
-//! reads `manifest.csv`. OneRoster 1.1 users carry `role` + `orgSourcedIds`;
-//! they are turned into [`Role`] records here so that later stages see one shape.
+//! Layout: `table` reads CSV and binds headers, `values` reads typed values out of a row,
+//! `records` builds each entity's record and `manifest` reads `manifest.csv`; repeated warnings
+//! are capped by the shared `roster::report`. OneRoster 1.1 users carry `role` +
+//! `orgSourcedIds`; they are turned into [`Role`] records here so that later stages see one shape.
 
 mod manifest;
 mod records;
-mod report;
 mod table;
 mod values;
 
@@ -21,10 +20,10 @@ use std::collections::HashMap;
 
 use super::diagnostics::{Diagnostics, Message};
 use super::model::{Bundle, Entity, Format, Located, Mode, Role, RoleType, SourcedId, User};
+use super::report::Report;
 use super::source::{Source, SourceFile};
 
 use manifest::Version;
-use report::Report;
 use table::{FileSpec, Table};
 use values::Cells;
 

@@ -9,7 +9,7 @@ use csv::StringRecord;
 use crate::roster::diagnostics::Message;
 use crate::roster::source::SourceFile;
 
-use super::report::Report;
+use crate::roster::report::Report;
 
 /// The columns one OneRoster file may have, in spec order, and those it must have.
 pub(super) struct FileSpec {

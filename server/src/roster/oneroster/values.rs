@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use crate::roster::diagnostics::Message;
 use crate::roster::model::{Mode, SourcedId, Status};
 
-use super::report::Report;
 use super::table::Table;
+use crate::roster::report::Report;
 
 /// One row being read, with what is needed to report on it.
 pub(super) struct Cells<'a, 'd> {

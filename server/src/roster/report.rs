@@ -1,35 +1,38 @@
-//! The warning budget: warnings of one kind in one file are kept up to [`WARNING_CAP`], the rest
-//! are counted and summarised in one closing warning. Errors are never capped.
+//! The warning budget shared by the roster parsers (`oneroster`, `cn`): warnings of one kind in
+//! one file are kept up to [`WARNING_CAP`], the rest are counted and summarised in one closing
+//! warning — a class of 2 000 students with the same quirk gets 20 warnings and a count, not
+//! 2 000 lines. Errors are never capped.
 
 use std::collections::BTreeMap;
 
 use crate::roster::diagnostics::{Diagnostics, Message};
 
 /// How many warnings of one kind one file may produce before they are only counted.
-pub(super) const WARNING_CAP: usize = 20;
+pub(crate) const WARNING_CAP: usize = 20;
 
 /// [`Diagnostics`] behind the per-(file, kind) warning cap.
-pub(super) struct Report<'d> {
+pub(crate) struct Report<'d> {
     diags: &'d mut Diagnostics,
-    /// (file, kind) → (warnings seen, the field the first one named).
+    /// (file, kind) → (warnings seen so far, shown or not; the field the first one named).
     seen: BTreeMap<(String, &'static str), (usize, Option<String>)>,
 }
 
 impl<'d> Report<'d> {
-    pub(super) fn new(diags: &'d mut Diagnostics) -> Report<'d> {
+    pub(crate) fn new(diags: &'d mut Diagnostics) -> Report<'d> {
         Report {
             diags,
             seen: BTreeMap::new(),
         }
     }
 
-    /// The uncapped diagnostics, for helpers outside this parser (e.g. `Source::file`).
-    pub(super) fn diags(&mut self) -> &mut Diagnostics {
+    /// The uncapped diagnostics, for helpers that report on their own (e.g. `Source::file`).
+    pub(crate) fn diags(&mut self) -> &mut Diagnostics {
         self.diags
     }
 
-    /// A tolerated quirk. `kind` groups identical quirks for the cap.
-    pub(super) fn warn(
+    /// A tolerated quirk, shown unless this file already had [`WARNING_CAP`] warnings of `kind`
+    /// (a stable key such as `"unknown-column"` that groups identical quirks for the cap).
+    pub(crate) fn warn(
         &mut self,
         kind: &'static str,
         file: &str,
@@ -47,7 +50,8 @@ impl<'d> Report<'d> {
         }
     }
 
-    pub(super) fn error(
+    /// An error: never capped.
+    pub(crate) fn error(
         &mut self,
         file: &str,
         line: Option<u64>,
@@ -57,8 +61,9 @@ impl<'d> Report<'d> {
         self.diags.error(file, line, field, message);
     }
 
-    /// Add one summary warning for every (file, kind) that went over the cap.
-    pub(super) fn finish(&mut self) {
+    /// Add one summary warning for every (file, kind) that went over the cap, naming the field
+    /// of that kind's first warning.
+    pub(crate) fn finish(&mut self) {
         for ((file, _), (count, field)) in std::mem::take(&mut self.seen) {
             if count > WARNING_CAP {
                 let more = count - WARNING_CAP;
