@@ -240,3 +240,44 @@ on_both_databases! {
         assert!(again.diagnostics.warnings.iter().any(|w| w.message.en.contains("GBK")));
     }
 }
+
+on_both_databases! {
+    async fn a_bundle_with_every_tolerable_quirk_imports_with_a_warning_for_each(app) {
+        let package = Package::new(&[1, 2, 3]);
+        let path = package.path();
+        let edit = |name: &str, f: &dyn Fn(String) -> String| {
+            let file = path.join(name);
+            let text = std::fs::read_to_string(&file).unwrap();
+            std::fs::write(&file, f(text)).unwrap();
+        };
+        // CRLF line endings and a UTF-8 BOM.
+        edit("orgs.csv", &|t| format!("\u{feff}{}", t.replace('\n', "\r\n")));
+        // Excel's TRUE, a literal NULL, a trailing comma.
+        edit("users.csv", &|t| {
+            t.replace("st1,,,true,", "st1,,,TRUE,")
+                .replace("st2,,,true,st2,,小2,李,,,", "st2,,,true,st2,,小2,李,NULL,,")
+                .replace(",s1,\nst3", ",s1,,\nst3")
+        });
+        // A metadata.* extension column.
+        edit("classes.csv", &|t| t.replace("periods\n", "periods,metadata.cn.gradeLabel\n").replace("homeroom,,s1,y2026,,,\n", "homeroom,,s1,y2026,,,,三年级\n"));
+        // Filled status in a bulk file, with the legacy `inactive`.
+        edit("enrollments.csv", &|t| t.replace("e-st3,,,", "e-st3,inactive,2026-07-01,"));
+        // A file name in the wrong case.
+        std::fs::rename(path.join("roles.csv"), path.join("Roles.csv")).unwrap();
+
+        let report = import(&app, path, options()).await;
+        assert_eq!(report.outcome, Outcome::Imported, "{:#?}", report.diagnostics.errors);
+        let warned = |file: &str, needle: &str| {
+            report.diagnostics.warnings.iter().any(|w| w.file.eq_ignore_ascii_case(file) && w.message.en.to_lowercase().contains(needle))
+        };
+        assert!(warned("orgs.csv", "bom"), "{:#?}", report.diagnostics.warnings);
+        assert!(warned("users.csv", "true"), "{:#?}", report.diagnostics.warnings);
+        assert!(warned("users.csv", "null"), "{:#?}", report.diagnostics.warnings);
+        assert!(warned("users.csv", "trailing") || warned("users.csv", "extra"), "{:#?}", report.diagnostics.warnings);
+        assert!(warned("enrollments.csv", "inactive"), "{:#?}", report.diagnostics.warnings);
+        assert!(warned("enrollments.csv", "status"), "{:#?}", report.diagnostics.warnings);
+        assert!(warned("Roles.csv", "case") || warned("roles.csv", "case"), "{:#?}", report.diagnostics.warnings);
+        assert_eq!(created(&report, "users"), 7);
+        assert_eq!(created(&report, "enrollments"), 3, "the inactive enrollment is not created");
+    }
+}
