@@ -66,6 +66,8 @@ fn tune_sqlite(options: SqliteConnectOptions) -> SqliteConnectOptions {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        // Statement journals and temporary indexes in memory, not in temp files.
+        .pragma("temp_store", "memory")
 }
 
 /// Apply every pending migration and return the installation id (made on first start).

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iterable, QueryFilter};
 
 use super::entity::{
     class, course, enrollment, guardian_link, org, person, person_alias, role, session, space,
@@ -11,7 +11,10 @@ use super::entity::{
 use super::plan::{Changes, Plan};
 use super::snapshot::{ACTIVE, RETIRED};
 
-/// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bind-parameter limits.
+/// Bind parameters per multi-row INSERT: under SQLite's (32,766) and PostgreSQL's (65,535)
+/// limits; fewer, larger statements cost less per row.
+const PARAMS_PER_STATEMENT: usize = 30_000;
+/// Ids per `UPDATE … WHERE id IN (…)`.
 const BATCH: usize = 400;
 
 pub const FROZEN: &str = "frozen";
@@ -21,9 +24,10 @@ where
     E: EntityTrait,
     A: ActiveModelTrait<Entity = E> + Send,
 {
+    let per_statement = PARAMS_PER_STATEMENT / E::Column::iter().count().max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<A> = rows.by_ref().take(BATCH).collect();
+        let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
         E::insert_many(chunk).exec_without_returning(db).await?;
     }
     Ok(())

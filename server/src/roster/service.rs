@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use serde_json::{Value, json};
 
 use super::diagnostics::{Diagnostics, Message};
@@ -17,6 +17,9 @@ use super::snapshot::Snapshot;
 use super::source::Source;
 use super::{apply, cn, oneroster, validate};
 use crate::i18n::Lang;
+
+/// SQLite page cache for an import's connection, in KiB.
+const IMPORT_CACHE_KIB: u32 = 512 * 1024;
 
 /// Who started the import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,6 +231,12 @@ pub async fn import_source(
     report.outcome = Outcome::Imported;
     let retired_people = plan.people.retire.clone();
     let txn = db.begin().await?;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        // A county's import touches hundreds of megabytes of pages; with SQLite's default
+        // 2 MB cache they would be spilled and read back over and over inside the
+        // transaction. The cache grows only as it is used.
+        txn.execute_unprepared(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}")).await?;
+    }
     apply::apply(&txn, plan, now).await?;
     // A retired person's tokens end with them.
     crate::auth::tokens::revoke_all_for(&txn, &retired_people, now).await?;

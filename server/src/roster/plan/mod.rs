@@ -12,7 +12,7 @@ use super::entity::{
     class, course, enrollment, guardian_link, org, person, person_alias, role, session, space,
 };
 use super::model::*;
-use super::snapshot::{ACTIVE, Snapshot};
+use super::snapshot::{ACTIVE, EnrollmentRow, PersonRow, RoleRow, Snapshot};
 
 /// Per-entity counts, as the report shows them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -236,9 +236,9 @@ impl_row!(
     session::Model,
     course::Model,
     class::Model,
-    person::Model,
-    role::Model,
-    enrollment::Model
+    PersonRow,
+    RoleRow,
+    EnrollmentRow
 );
 
 /// Decide insert / update / unchanged / retire for one record. Returns the row's id, or

@@ -79,10 +79,7 @@ impl<'a> Planner<'a> {
                 .or(u.sms.as_deref())
                 .map(normalise_phone)
                 .filter(|p| !p.is_empty());
-            let existing = self.snap.people.get(u.id.as_str()).or_else(|| {
-                let id = self.snap.aliases.get(u.id.as_str())?;
-                self.snap.people.values().find(|p| &p.id == id)
-            });
+            let existing = self.snap.people.get(u.id.as_str());
             if existing.is_none()
                 && !self.snap.aliases.contains_key(u.id.as_str())
                 && family.contains(u.id.as_str())

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use sea_orm::ActiveValue::{NotSet, Set};
 
 use super::*;
+use crate::roster::snapshot::SpaceRow;
 
 /// The share of a school's active people one bulk import may retire without the operator's
 /// explicit consent (`--allow-mass-retire`).
@@ -311,7 +312,7 @@ impl<'a> Planner<'a> {
     /// Every person, class and school has a space; a retired owner's space is frozen, never
     /// deleted, and thaws when the owner is restored.
     pub(super) fn plan_spaces(&mut self) {
-        let mut by_owner: HashMap<(&str, &str), &space::Model> = HashMap::new();
+        let mut by_owner: HashMap<(&str, &str), &SpaceRow> = HashMap::new();
         for s in &self.snap.spaces {
             let owner = s
                 .person_id
