@@ -100,6 +100,30 @@ pub trait Progress: Send + Sync {
     fn stage(&self, zh: &str, en: &str);
 }
 
+/// Logs each stage with the time the previous one took, for operators and profiling.
+struct Stages<'p> {
+    progress: &'p dyn Progress,
+    current: Option<(&'static str, std::time::Instant)>,
+}
+
+impl<'p> Stages<'p> {
+    fn new(progress: &'p dyn Progress) -> Self {
+        Stages { progress, current: None }
+    }
+
+    fn next(&mut self, zh: &str, en: &'static str) {
+        self.finish();
+        self.progress.stage(zh, en);
+        self.current = Some((en, std::time::Instant::now()));
+    }
+
+    fn finish(&mut self) {
+        if let Some((stage, began)) = self.current.take() {
+            tracing::info!(stage, ms = began.elapsed().as_millis() as u64, "roster import stage done");
+        }
+    }
+}
+
 /// Progress that goes nowhere.
 pub struct Quiet;
 
@@ -167,7 +191,8 @@ pub async fn import_source(
     progress: &dyn Progress,
     now: DateTime<Utc>,
 ) -> Result<ImportReport, DbErr> {
-    progress.stage("解析名单", "parsing the roster");
+    let mut stages = Stages::new(progress);
+    stages.next("解析名单", "parsing the roster");
     let bundle = source.as_ref().and_then(|s| parse(s, shown, &mut diags));
     // The raw text is no longer needed; a county's CSV is tens of megabytes.
     drop(source);
@@ -184,15 +209,16 @@ pub async fn import_source(
         return finish(db, shown, report, options, now).await;
     };
 
-    progress.stage("核对引用", "checking references");
+    stages.next("读取现有数据", "loading what the database holds");
     let snapshot = Snapshot::load(db).await?;
+    stages.next("核对引用", "checking references");
     validate::check_references(&bundle, &snapshot, &mut diags);
     if diags.has_errors() {
         report.diagnostics = diags;
         return finish(db, shown, report, options, now).await;
     }
 
-    progress.stage("计算变更", "working out the changes");
+    stages.next("计算变更", "working out the changes");
     let plan = Planner::new(&bundle, &snapshot, now).plan();
     // The plan owns everything it writes: free the parsed records and the snapshot first,
     // so peak memory is one copy of the district, not three.
@@ -233,7 +259,7 @@ pub async fn import_source(
         return Ok(report);
     }
 
-    progress.stage("写入数据库", "writing to the database");
+    stages.next("写入数据库", "writing to the database");
     report.outcome = Outcome::Imported;
     let retired_people = plan.people.retire.clone();
     let txn = db.begin().await?;
@@ -248,6 +274,7 @@ pub async fn import_source(
     crate::auth::tokens::revoke_all_for(&txn, &retired_people, now).await?;
     report.id = Some(log(&txn, shown, &report, options, now).await?);
     txn.commit().await?;
+    stages.finish();
     Ok(report)
 }
 
