@@ -108,7 +108,10 @@ struct Stages<'p> {
 
 impl<'p> Stages<'p> {
     fn new(progress: &'p dyn Progress) -> Self {
-        Stages { progress, current: None }
+        Stages {
+            progress,
+            current: None,
+        }
     }
 
     fn next(&mut self, zh: &str, en: &'static str) {
@@ -119,7 +122,11 @@ impl<'p> Stages<'p> {
 
     fn finish(&mut self) {
         if let Some((stage, began)) = self.current.take() {
-            tracing::info!(stage, ms = began.elapsed().as_millis() as u64, "roster import stage done");
+            tracing::info!(
+                stage,
+                ms = began.elapsed().as_millis() as u64,
+                "roster import stage done"
+            );
         }
     }
 }
@@ -267,7 +274,8 @@ pub async fn import_source(
         // A county's import touches hundreds of megabytes of pages; with SQLite's default
         // 2 MB cache they would be spilled and read back over and over inside the
         // transaction. The cache grows only as it is used.
-        txn.execute_unprepared(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}")).await?;
+        txn.execute_unprepared(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))
+            .await?;
     }
     apply::apply(&txn, plan, now).await?;
     // A retired person's tokens end with them.

@@ -104,7 +104,10 @@ impl Snapshot {
                 m.sourced_id.clone()
             }),
             people: by_sourced_id(
-                person::Entity::find().into_partial_model::<PersonRow>().all(db).await?,
+                person::Entity::find()
+                    .into_partial_model::<PersonRow>()
+                    .all(db)
+                    .await?,
                 |m| m.sourced_id.clone(),
             ),
             aliases: person_alias::Entity::find()
@@ -114,7 +117,10 @@ impl Snapshot {
                 .map(|a| (a.sourced_id, a.person_id))
                 .collect(),
             roles: by_sourced_id(
-                role::Entity::find().into_partial_model::<RoleRow>().all(db).await?,
+                role::Entity::find()
+                    .into_partial_model::<RoleRow>()
+                    .all(db)
+                    .await?,
                 |m| m.sourced_id.clone(),
             ),
             enrollments: by_sourced_id(
@@ -131,7 +137,10 @@ impl Snapshot {
                 .into_iter()
                 .map(|l| ((l.student_id.clone(), l.guardian_id.clone()), l))
                 .collect(),
-            spaces: space::Entity::find().into_partial_model::<SpaceRow>().all(db).await?,
+            spaces: space::Entity::find()
+                .into_partial_model::<SpaceRow>()
+                .all(db)
+                .await?,
             person_sourced_ids: HashMap::new(),
         }
         .index())
