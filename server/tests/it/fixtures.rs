@@ -23,29 +23,7 @@ impl Package {
         ];
         let mut manifest =
             "propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\n".to_owned();
-        for f in [
-            "academicSessions",
-            "categories",
-            "classes",
-            "classResources",
-            "courses",
-            "courseResources",
-            "demographics",
-            "enrollments",
-            "lineItemLearningObjectiveIds",
-            "lineItems",
-            "lineItemScoreScales",
-            "orgs",
-            "resources",
-            "resultLearningObjectiveIds",
-            "results",
-            "resultScoreScales",
-            "roles",
-            "scoreScales",
-            "userProfiles",
-            "userResources",
-            "users",
-        ] {
+        for f in kongjian::roster::oneroster::MANIFEST_FILES {
             let mode = if files.contains(&f) { "bulk" } else { "absent" };
             manifest.push_str(&format!("file.{f},{mode}\n"));
         }

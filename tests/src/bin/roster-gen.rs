@@ -215,29 +215,7 @@ fn generate(args: &Args) -> Result<Totals> {
         "roles",
         "users",
     ];
-    for file in [
-        "academicSessions",
-        "categories",
-        "classes",
-        "classResources",
-        "courses",
-        "courseResources",
-        "demographics",
-        "enrollments",
-        "lineItemLearningObjectiveIds",
-        "lineItems",
-        "lineItemScoreScales",
-        "orgs",
-        "resources",
-        "resultLearningObjectiveIds",
-        "results",
-        "resultScoreScales",
-        "roles",
-        "scoreScales",
-        "userProfiles",
-        "userResources",
-        "users",
-    ] {
+    for file in kongjian::roster::oneroster::MANIFEST_FILES {
         let mode = if shipped.contains(&file) {
             "bulk"
         } else {

@@ -13,7 +13,7 @@ use crate::roster::report::Report;
 const MANIFEST: &str = "manifest.csv";
 
 /// Every `file.*` the 1.2 manifest knows (the 1.1 ones are a subset).
-pub(super) const FILES: [&str; 21] = [
+pub const FILES: [&str; 21] = [
     "academicSessions",
     "categories",
     "classes",

@@ -12,6 +12,10 @@
 //! `orgSourcedIds`; they are turned into [`Role`] records here so that later stages see one shape.
 
 mod manifest;
+
+/// Every `file.*` property of a OneRoster 1.2 manifest, for writers of packages (tests, the
+/// benchmark's generator).
+pub use manifest::FILES as MANIFEST_FILES;
 mod records;
 mod table;
 mod values;
