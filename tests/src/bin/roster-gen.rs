@@ -93,6 +93,12 @@ fn parse_args() -> Result<Args> {
     Ok(Args { out, schools, seed })
 }
 
+/// The spec header of a file, as the importer knows it.
+fn header(file: &str) -> Result<&'static [&'static str]> {
+    kongjian::roster::oneroster::header(file)
+        .ok_or_else(|| format!("no OneRoster header for {file}").into())
+}
+
 fn writer(dir: &Path, name: &str, header: &[&str]) -> Result<csv::Writer<BufWriter<File>>> {
     let file = File::create(dir.join(name))?;
     let mut w = csv::WriterBuilder::new()
@@ -228,21 +234,7 @@ fn generate(args: &Args) -> Result<Totals> {
     m.flush()?;
 
     // academicSessions.csv: the 2025-2026 school year and its two semesters (end exclusive).
-    let mut s = writer(
-        dir,
-        "academicSessions.csv",
-        &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "title",
-            "type",
-            "startDate",
-            "endDate",
-            "parentSourcedId",
-            "schoolYear",
-        ],
-    )?;
+    let mut s = writer(dir, "academicSessions.csv", header("academicSessions.csv")?)?;
     let year = "sy-2026";
     let terms = "sem-2026-1,sem-2026-2";
     s.write_record([
@@ -281,19 +273,7 @@ fn generate(args: &Args) -> Result<Totals> {
     s.flush()?;
     totals.sessions = 3;
 
-    let mut orgs = writer(
-        dir,
-        "orgs.csv",
-        &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "name",
-            "type",
-            "identifier",
-            "parentSourcedId",
-        ],
-    )?;
+    let mut orgs = writer(dir, "orgs.csv", header("orgs.csv")?)?;
     let district = "dist-1";
     orgs.write_record([
         district,
@@ -306,102 +286,11 @@ fn generate(args: &Args) -> Result<Totals> {
     ])?;
     totals.orgs = 1;
 
-    let mut courses = writer(
-        dir,
-        "courses.csv",
-        &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "schoolYearSourcedId",
-            "title",
-            "courseCode",
-            "grades",
-            "orgSourcedId",
-            "subjects",
-            "subjectCodes",
-        ],
-    )?;
-    let mut classes = writer(
-        dir,
-        "classes.csv",
-        &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "title",
-            "grades",
-            "courseSourcedId",
-            "classCode",
-            "classType",
-            "location",
-            "schoolSourcedId",
-            "termSourcedIds",
-            "subjects",
-            "subjectCodes",
-            "periods",
-        ],
-    )?;
-    let mut users = writer(
-        dir,
-        "users.csv",
-        &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "enabledUser",
-            "username",
-            "userIds",
-            "givenName",
-            "familyName",
-            "middleName",
-            "identifier",
-            "email",
-            "sms",
-            "phone",
-            "agentSourcedIds",
-            "grades",
-            "password",
-            "userMasterIdentifier",
-            "preferredGivenName",
-            "preferredMiddleName",
-            "preferredFamilyName",
-            "primaryOrgSourcedId",
-            "pronouns",
-        ],
-    )?;
-    let mut roles = writer(
-        dir,
-        "roles.csv",
-        &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "userSourcedId",
-            "roleType",
-            "role",
-            "beginDate",
-            "endDate",
-            "orgSourcedId",
-            "userProfileSourcedId",
-        ],
-    )?;
-    let mut enrollments = writer(
-        dir,
-        "enrollments.csv",
-        &[
-            "sourcedId",
-            "status",
-            "dateLastModified",
-            "classSourcedId",
-            "schoolSourcedId",
-            "userSourcedId",
-            "role",
-            "primary",
-            "beginDate",
-            "endDate",
-        ],
-    )?;
+    let mut courses = writer(dir, "courses.csv", header("courses.csv")?)?;
+    let mut classes = writer(dir, "classes.csv", header("classes.csv")?)?;
+    let mut users = writer(dir, "users.csv", header("users.csv")?)?;
+    let mut roles = writer(dir, "roles.csv", header("roles.csv")?)?;
+    let mut enrollments = writer(dir, "enrollments.csv", header("enrollments.csv")?)?;
 
     let mut guardian_index: u64 = 0;
     for k in 1..=args.schools {

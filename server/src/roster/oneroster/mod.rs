@@ -16,6 +16,23 @@ mod manifest;
 /// Every `file.*` property of a OneRoster 1.2 manifest, for writers of packages (tests, the
 /// benchmark's generator).
 pub use manifest::FILES as MANIFEST_FILES;
+
+/// The OneRoster 1.2.1 header of a rostering file, in spec order, for writers of packages
+/// (tests, the benchmark's generator); `None` for files this importer does not read.
+pub fn header(file: &str) -> Option<&'static [&'static str]> {
+    let spec = match file {
+        "orgs.csv" => &records::ORGS,
+        "academicSessions.csv" => &records::SESSIONS,
+        "courses.csv" => &records::COURSES,
+        "classes.csv" => &records::CLASSES,
+        "users.csv" => &records::USERS_121,
+        "roles.csv" => &records::ROLES,
+        "enrollments.csv" => &records::ENROLLMENTS,
+        "demographics.csv" => &records::DEMOGRAPHICS,
+        _ => return None,
+    };
+    Some(spec.columns)
+}
 mod records;
 mod table;
 mod values;
