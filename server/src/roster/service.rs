@@ -131,6 +131,13 @@ impl<'p> Stages<'p> {
     }
 }
 
+impl Drop for Stages<'_> {
+    /// Early returns (rejected, refused, dry run, unchanged) still log the last stage.
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
 /// Progress that goes nowhere.
 pub struct Quiet;
 
@@ -282,7 +289,6 @@ pub async fn import_source(
     crate::auth::tokens::revoke_all_for(&txn, &retired_people, now).await?;
     report.id = Some(log(&txn, shown, &report, options, now).await?);
     txn.commit().await?;
-    stages.finish();
     Ok(report)
 }
 
