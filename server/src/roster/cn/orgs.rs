@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use super::grades::{self, Grade, GradeNumbers};
 use super::table::{Loaded, RowRef};
 use super::values;
-use super::{ClassInfo, Ctx, Lookup, lookup, synthesise};
+use super::{ClassInfo, Ctx, Known, Lookup, lookup, synthesise};
 use crate::roster::diagnostics::Message;
 use crate::roster::model::{
     AcademicSession, Class, ClassType, Course, Enrollment, EnrollmentRole, Located, Org, OrgType,
@@ -216,6 +216,22 @@ pub(super) fn unknown(what_zh: &str, what_en: &str, id: &SourcedId, file: &str) 
     )
 }
 
+/// Report a `school_id` that schools.csv, when supplied, does not define.
+pub(super) fn check_school(
+    row: &RowRef,
+    schools: &Known<()>,
+    report: &mut Report,
+    school: &SourcedId,
+) {
+    if let Lookup::Missing = lookup(schools, school) {
+        row.error(
+            "school_id",
+            report,
+            unknown("学校编号", "school id", school, "schools.csv"),
+        );
+    }
+}
+
 pub(super) fn classes(ctx: &mut Ctx, loaded: &Loaded) {
     ctx.classes_file = loaded.supplied();
     let Loaded::Table(table) = loaded else {
@@ -229,14 +245,8 @@ pub(super) fn classes(ctx: &mut Ctx, loaded: &Loaded) {
         let report = &mut ctx.report;
         let id = row.id("class_id", report);
         let school = row.id("school_id", report);
-        if let Some(school) = &school
-            && let Lookup::Missing = lookup(&ctx.schools, school)
-        {
-            row.error(
-                "school_id",
-                report,
-                unknown("学校编号", "school id", school, "schools.csv"),
-            );
+        if let Some(school) = &school {
+            check_school(&row, &ctx.schools, report, school);
         }
         let year = row.required("school_year", report).and_then(|raw| {
             grades::school_year(raw)

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::columns::{INLINE_FIELDS, INLINE_MAX};
 use super::guardians::{Inline, Pending};
 use super::names;
-use super::orgs::{duplicate, unknown};
+use super::orgs::{check_school, duplicate, unknown};
 use super::table::{Loaded, RowRef};
 use super::values;
 use super::{Ctx, Lookup, StudentInfo, lookup, new_user, synthesise};
@@ -61,14 +61,8 @@ pub(super) fn students<'t>(ctx: &mut Ctx, loaded: &'t Loaded) -> Inline<'t> {
             continue;
         }
         let explicit = row.opt_id("school_id", report);
-        if let Some(school) = &explicit
-            && let Lookup::Missing = lookup(&ctx.schools, school)
-        {
-            row.error(
-                "school_id",
-                report,
-                unknown("学校编号", "school id", school, "schools.csv"),
-            );
+        if let Some(school) = &explicit {
+            check_school(&row, &ctx.schools, report, school);
         }
         let (school, grade) = match class.as_ref().map(|c| (c, lookup(&ctx.classes, c))) {
             Some((_, Lookup::Found(info))) => {

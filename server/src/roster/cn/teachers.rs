@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::names;
-use super::orgs::{duplicate, unknown};
+use super::orgs::{check_school, duplicate, unknown};
 use super::table::{Loaded, RowRef};
 use super::values;
 use super::{Ctx, Lookup, TeacherInfo, lookup, new_user, phone, synthesise};
@@ -27,14 +27,8 @@ pub(super) fn teachers(ctx: &mut Ctx, loaded: &Loaded) {
         let name = row.required("name", report);
         let mobile = phone(&row, "phone", report);
         let school = row.id("school_id", report);
-        if let Some(school) = &school
-            && let Lookup::Missing = lookup(&ctx.schools, school)
-        {
-            row.error(
-                "school_id",
-                report,
-                unknown("学校编号", "school id", school, "schools.csv"),
-            );
+        if let Some(school) = &school {
+            check_school(&row, &ctx.schools, report, school);
         }
         let sex = row.get("gender").and_then(|raw| {
             values::sex(raw)
@@ -145,14 +139,8 @@ pub(super) fn teaching(ctx: &mut Ctx, loaded: &Loaded) {
             .required("subject", report)
             .and_then(|raw| subject(&row, raw, report));
         let explicit = row.opt_id("school_id", report);
-        if let Some(school) = &explicit
-            && let Lookup::Missing = lookup(&ctx.schools, school)
-        {
-            row.error(
-                "school_id",
-                report,
-                unknown("学校编号", "school id", school, "schools.csv"),
-            );
+        if let Some(school) = &explicit {
+            check_school(&row, &ctx.schools, report, school);
         }
         let (mut school, mut status) = (None, Status::Active);
         if let Some(teacher) = &teacher {
