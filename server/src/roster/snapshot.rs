@@ -82,8 +82,6 @@ pub struct Snapshot {
     /// Links by (student person id, guardian person id).
     pub links: HashMap<(String, String), LinkRow>,
     pub spaces: Vec<SpaceRow>,
-    /// Person row id → canonical sourcedId (for merged aliases).
-    pub person_sourced_ids: HashMap<String, String>,
 }
 
 fn by_sourced_id<M>(rows: Vec<M>, key: impl Fn(&M) -> String) -> HashMap<String, M> {
@@ -141,18 +139,7 @@ impl Snapshot {
                 .into_partial_model::<SpaceRow>()
                 .all(db)
                 .await?,
-            person_sourced_ids: HashMap::new(),
-        }
-        .index())
-    }
-
-    fn index(mut self) -> Snapshot {
-        self.person_sourced_ids = self
-            .people
-            .values()
-            .map(|p| (p.id.clone(), p.sourced_id.clone()))
-            .collect();
-        self
+        })
     }
 
     /// The person a sourcedId names, through an alias if it was merged.

@@ -346,12 +346,12 @@ impl<'a> Planner<'a> {
         let bundle = self.bundle;
         // Parents before children, so each insert's parent row already exists.
         let mut order: Vec<&Located<Org>> = bundle.orgs.iter().collect();
+        let by_id: HashMap<&str, &Org> = bundle
+            .orgs
+            .iter()
+            .map(|o| (o.record.id.as_str(), &o.record))
+            .collect();
         let depth = |org: &Org| {
-            let by_id: HashMap<&str, &Org> = bundle
-                .orgs
-                .iter()
-                .map(|o| (o.record.id.as_str(), &o.record))
-                .collect();
             let mut d = 0;
             let mut cur = org;
             while let Some(parent) = cur.parent.as_ref().and_then(|p| by_id.get(p.as_str())) {
@@ -363,7 +363,7 @@ impl<'a> Planner<'a> {
             }
             d
         };
-        order.sort_by_key(|o| depth(&o.record));
+        order.sort_by_cached_key(|o| depth(&o.record));
         for located in order {
             let o = &located.record;
             let org_type = org_type_name(&o.org_type);
