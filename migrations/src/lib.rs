@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261204_000001_create_installation;
 mod m20261204_000002_create_roster;
 mod m20261204_000003_create_api_tokens;
+mod m20261204_000004_create_sign_in;
 
 /// The list of all migrations, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_create_installation::Migration),
             Box::new(m20261204_000002_create_roster::Migration),
             Box::new(m20261204_000003_create_api_tokens::Migration),
+            Box::new(m20261204_000004_create_sign_in::Migration),
         ]
     }
 }

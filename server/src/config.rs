@@ -49,6 +49,70 @@ pub struct Settings {
     /// Log filter in `tracing` syntax, e.g. `info,kongjian=debug`.
     #[arg(long, env = "KONGJIAN_LOG", global = true)]
     pub log: Option<String>,
+
+    /// A signed-in session ends after this long without a request, e.g. `7d`, `8h`, `30m`.
+    #[arg(long, env = "KONGJIAN_SESSION_IDLE", global = true)]
+    pub session_idle: Option<String>,
+
+    /// A signed-in session ends this long after sign-in, whatever happens, e.g. `30d`.
+    #[arg(long, env = "KONGJIAN_SESSION_MAX", global = true)]
+    pub session_max: Option<String>,
+
+    /// How many days an activation code stays valid (default 30).
+    #[arg(long, env = "KONGJIAN_CODE_DAYS", global = true)]
+    pub code_days: Option<u32>,
+
+    /// Proxies whose `X-Forwarded-For` is believed, comma-separated IPs (default: loopback).
+    #[arg(long, env = "KONGJIAN_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
+
+    /// OpenID Connect issuer of the management platform, e.g. `https://idp.example.edu.cn`.
+    #[arg(long, env = "KONGJIAN_OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+
+    /// Client id registered at the OpenID provider.
+    #[arg(long, env = "KONGJIAN_OIDC_CLIENT_ID", global = true)]
+    pub oidc_client_id: Option<String>,
+
+    /// Client secret registered at the OpenID provider.
+    #[arg(
+        long,
+        env = "KONGJIAN_OIDC_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub oidc_client_secret: Option<String>,
+
+    /// The ID-token or userinfo claim that names the person: `sub` (default),
+    /// `preferred_username`, or any custom claim.
+    #[arg(long, env = "KONGJIAN_OIDC_CLAIM", global = true)]
+    pub oidc_claim: Option<String>,
+
+    /// What the claim is matched against in the roster: `sourced_id` (default) or `username`.
+    #[arg(long, env = "KONGJIAN_OIDC_MATCH", global = true)]
+    pub oidc_match: Option<String>,
+
+    /// The provider's name on the sign-in button, e.g. `省教育管理平台` (default 统一身份认证).
+    #[arg(long, env = "KONGJIAN_OIDC_LABEL", global = true)]
+    pub oidc_label: Option<String>,
+}
+
+/// What an OpenID Connect claim is matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OidcMatch {
+    SourcedId,
+    Username,
+}
+
+/// Single sign-on with the management platform's OpenID provider.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    pub issuer: Url,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub claim: String,
+    pub match_on: OidcMatch,
+    pub label: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -88,6 +152,28 @@ pub struct Config {
     pub body_limit: usize,
     /// Import the demo district on start when the database has no people yet.
     pub load_demo: bool,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    pub code_days: u32,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub oidc: Option<OidcConfig>,
+}
+
+impl Config {
+    /// Whether cookies must be `Secure`: the public URL is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https")
+    }
+
+    /// The URL people reach this server at: the public URL, else the bind address.
+    pub fn base_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.bind),
+        }
+    }
 }
 
 /// A setting that cannot be used, with the setting's name and a reason a person can act on.
@@ -154,8 +240,53 @@ impl Settings {
                 ));
             }
         };
+        let session_idle = parse_duration(
+            "KONGJIAN_SESSION_IDLE",
+            self.session_idle.as_deref().unwrap_or("7d"),
+        )?;
+        let session_max = parse_duration(
+            "KONGJIAN_SESSION_MAX",
+            self.session_max.as_deref().unwrap_or("30d"),
+        )?;
+        let code_days = match self.code_days {
+            Some(0) => {
+                return Err(ConfigError::new(
+                    "KONGJIAN_CODE_DAYS",
+                    "至少为 1 天",
+                    "must be at least 1 day",
+                ));
+            }
+            Some(days) => days,
+            None => 30,
+        };
+        let trusted_proxies = match self.trusted_proxies.as_deref() {
+            None => vec![
+                std::net::IpAddr::from([127, 0, 0, 1]),
+                std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            ],
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse().map_err(|_| {
+                        ConfigError::new(
+                            "KONGJIAN_TRUSTED_PROXIES",
+                            format!("“{s}”不是 IP 地址"),
+                            format!("\"{s}\" is not an IP address"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let oidc = self.oidc()?;
         Ok(Config {
             load_demo,
+            session_idle,
+            session_max,
+            code_days,
+            trusted_proxies,
+            oidc,
             database_url,
             index_dir: data_dir.join("index"),
             data_dir,
@@ -170,6 +301,88 @@ impl Settings {
             shutdown_grace: Duration::from_secs(5),
             body_limit: DEFAULT_BODY_LIMIT,
         })
+    }
+}
+
+impl Settings {
+    fn oidc(&self) -> Result<Option<OidcConfig>, ConfigError> {
+        let issuer = self
+            .oidc_issuer
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let Some(issuer) = issuer else {
+            return Ok(None);
+        };
+        let issuer = Url::parse(issuer).map_err(|e| {
+            ConfigError::new(
+                "KONGJIAN_OIDC_ISSUER",
+                format!("“{issuer}”不是有效的网址（{e}）"),
+                format!("\"{issuer}\" is not a valid URL ({e})"),
+            )
+        })?;
+        let client_id = self
+            .oidc_client_id
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "KONGJIAN_OIDC_CLIENT_ID",
+                    "设置了 KONGJIAN_OIDC_ISSUER 时必须同时设置客户端标识",
+                    "is required when KONGJIAN_OIDC_ISSUER is set",
+                )
+            })?;
+        let match_on = match self.oidc_match.as_deref().map(str::trim) {
+            None | Some("") | Some("sourced_id") | Some("sourcedId") => OidcMatch::SourcedId,
+            Some("username") => OidcMatch::Username,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "KONGJIAN_OIDC_MATCH",
+                    format!("“{other}”无效，应为 sourced_id 或 username"),
+                    format!("\"{other}\" is not valid; use sourced_id or username"),
+                ));
+            }
+        };
+        Ok(Some(OidcConfig {
+            issuer,
+            client_id,
+            client_secret: self.oidc_client_secret.clone().filter(|s| !s.is_empty()),
+            claim: self
+                .oidc_claim
+                .clone()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "sub".to_owned()),
+            match_on,
+            label: self
+                .oidc_label
+                .clone()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "统一身份认证".to_owned()),
+        }))
+    }
+}
+
+/// A duration such as `30m`, `8h`, `7d` or `90s`.
+fn parse_duration(setting: &'static str, value: &str) -> Result<Duration, ConfigError> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 && seconds > 0 => Ok(Duration::from_secs(n * seconds)),
+        _ => Err(ConfigError::new(
+            setting,
+            format!("“{value}”不是有效的时长，应为数字加单位 s、m、h 或 d，例如 8h"),
+            format!("\"{value}\" is not a duration; use a number and s, m, h or d, such as 8h"),
+        )),
     }
 }
 
@@ -378,6 +591,36 @@ mod tests {
                     ..settings()
                 },
                 "KONGJIAN_DATA_DIR",
+            ),
+            (
+                Settings {
+                    session_idle: Some("soon".into()),
+                    ..settings()
+                },
+                "KONGJIAN_SESSION_IDLE",
+            ),
+            (
+                Settings {
+                    oidc_issuer: Some("http://127.0.0.1:9/".into()),
+                    ..settings()
+                },
+                "KONGJIAN_OIDC_CLIENT_ID",
+            ),
+            (
+                Settings {
+                    oidc_issuer: Some("http://127.0.0.1:9/".into()),
+                    oidc_client_id: Some("kongjian".into()),
+                    oidc_match: Some("email".into()),
+                    ..settings()
+                },
+                "KONGJIAN_OIDC_MATCH",
+            ),
+            (
+                Settings {
+                    trusted_proxies: Some("10.0.0.1, nginx".into()),
+                    ..settings()
+                },
+                "KONGJIAN_TRUSTED_PROXIES",
             ),
         ];
         for (settings, name) in cases {

@@ -24,10 +24,16 @@ pub enum ErrorCode {
     RateLimited,
     Internal,
     Unavailable,
+    SignInFailed,
+    WeakPassword,
+    CsrfFailed,
+    TooManyAttempts,
+    NotInRoster,
+    SsoUnavailable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
@@ -41,6 +47,12 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
+        ErrorCode::SignInFailed,
+        ErrorCode::WeakPassword,
+        ErrorCode::CsrfFailed,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::NotInRoster,
+        ErrorCode::SsoUnavailable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +70,12 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::SignInFailed => "sign_in_failed",
+            ErrorCode::WeakPassword => "weak_password",
+            ErrorCode::CsrfFailed => "csrf_failed",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::NotInRoster => "not_in_roster",
+            ErrorCode::SsoUnavailable => "sso_unavailable",
         }
     }
 
@@ -76,6 +94,12 @@ impl ErrorCode {
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::SignInFailed => StatusCode::UNAUTHORIZED,
+            ErrorCode::WeakPassword => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::CsrfFailed => StatusCode::FORBIDDEN,
+            ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::NotInRoster => StatusCode::FORBIDDEN,
+            ErrorCode::SsoUnavailable => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -145,6 +169,18 @@ impl AppError {
     }
 }
 
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.info.code.as_str())?;
+        if let Some(cause) = &self.cause {
+            write!(f, ": {cause:#}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AppError {}
+
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         AppError::internal(err)
@@ -169,14 +205,21 @@ mod tests {
     #[test]
     fn every_code_maps_back_from_its_status() {
         for code in ErrorCode::ALL {
-            assert_eq!(ErrorCode::from_status(code.status()), code);
+            assert_eq!(
+                ErrorCode::from_status(code.status()).status(),
+                code.status()
+            );
         }
+        assert_eq!(
+            ErrorCode::from_status(StatusCode::UNAUTHORIZED),
+            ErrorCode::Unauthorized
+        );
         assert_eq!(
             ErrorCode::from_status(StatusCode::IM_A_TEAPOT),
             ErrorCode::BadRequest
         );
         assert_eq!(
-            ErrorCode::from_status(StatusCode::BAD_GATEWAY),
+            ErrorCode::from_status(StatusCode::GATEWAY_TIMEOUT),
             ErrorCode::Internal
         );
     }

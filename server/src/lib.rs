@@ -3,6 +3,7 @@
 //! [`run`] is the whole server: `main.rs`, the tests, the benchmarks and the two-node test all
 //! start it the same way, with a configuration, a bound listener and a shutdown token.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -134,8 +135,26 @@ fn ensure_writable_dir(dir: &Path, setting: &'static str) -> Result<(), ConfigEr
 /// the configured grace period.
 pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()> {
     let shutdown = state.shutdown.clone();
+    tokio::spawn(sweep_expired_sessions(state.db.clone(), shutdown.clone()));
     let grace = state.config.shutdown_grace;
     serve_router(http::app::router(state), listener, shutdown, grace).await
+}
+
+/// Delete expired sessions every hour until shutdown (expired ones are already refused; this
+/// only keeps the table small).
+async fn sweep_expired_sessions(db: sea_orm::DatabaseConnection, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            () = shutdown.cancelled() => return,
+        }
+        match auth::session_store::delete_expired(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "expired sessions removed"),
+            Err(err) => tracing::warn!(error = %err, "removing expired sessions failed"),
+        }
+    }
 }
 
 /// Serve `app` until `shutdown` is cancelled: stop accepting, let requests in flight finish,

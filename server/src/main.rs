@@ -34,6 +34,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Activation codes (激活码) for families and pupils without single sign-on.
+    Codes {
+        #[command(subcommand)]
+        command: CodesCommand,
+    },
     /// The roster from the education-management platform.
     Roster {
         #[command(subcommand)]
@@ -59,6 +64,23 @@ enum TokenCommand {
     Revoke {
         /// The token's id (printed when it was created) or the token.
         token: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CodesCommand {
+    /// Issue a code for every pupil of a class and every parent of those pupils; earlier
+    /// unused codes of those people stop working.
+    Issue {
+        /// The class's roster sourcedId.
+        #[arg(long)]
+        class: String,
+        /// Print `[{"sourced_id", "name", "role", "code"}]` instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Days until the codes expire (default: KONGJIAN_CODE_DAYS, 30).
+        #[arg(long)]
+        expires_days: Option<u32>,
     },
 }
 
@@ -116,6 +138,14 @@ fn main() -> ExitCode {
                 roster_import(config, args).await
             }
             Command::Token { command } => token(config, command).await,
+            Command::Codes {
+                command:
+                    CodesCommand::Issue {
+                        class,
+                        json,
+                        expires_days,
+                    },
+            } => codes_issue(config, &class, json, expires_days).await,
         }
     });
     match result {
@@ -175,7 +205,16 @@ async fn token(config: kongjian::Config, command: TokenCommand) -> Result<(), St
             name,
             expires_days,
         } => {
-            tokens::create(&db, &user, &name, expires_days, now).await.map(|token| {
+            let created = tokens::create(&db, &user, &name, expires_days, now).await;
+            if let Ok(token) = &created
+                && let Ok(Some(person)) =
+                    kongjian::people::store::find_by_sourced_id(&db, &user).await
+            {
+                kongjian::auth::service::audit_token_created(&db, &person.id, &token.id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            }
+            created.map(|token| {
                 // The token alone on stdout, so scripts can capture it; the rest on stderr.
                 println!("{}", token.secret);
                 let expiry = token
@@ -189,6 +228,19 @@ async fn token(config: kongjian::Config, command: TokenCommand) -> Result<(), St
             eprintln!("令牌已吊销 / token revoked");
         }),
     };
+    db.close().await.map_err(anyhow::Error::from)?;
+    result.map_err(|e| StartupError::Other(anyhow::anyhow!("{e}")))
+}
+
+async fn codes_issue(
+    config: kongjian::Config,
+    class: &str,
+    json: bool,
+    expires_days: Option<u32>,
+) -> Result<(), StartupError> {
+    let (db, _) = kongjian::connect_and_migrate(&config.database_url).await?;
+    let days = expires_days.filter(|d| *d > 0).unwrap_or(config.code_days);
+    let result = kongjian::auth::cli::issue(&db, class, days, json, &config.base_url()).await;
     db.close().await.map_err(anyhow::Error::from)?;
     result.map_err(|e| StartupError::Other(anyhow::anyhow!("{e}")))
 }

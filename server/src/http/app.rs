@@ -18,6 +18,11 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::auth::session_store::DbSessionStore;
+use crate::auth::{csrf, sessions};
 use crate::error::AppError;
 use crate::http::{assets, errors, health};
 use crate::state::AppState;
@@ -34,6 +39,18 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     let request_id = HeaderName::from_static("x-request-id");
+
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name(sessions::COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_path("/")
+        // The row and the cookie live as long as a session may; idle and absolute expiry are
+        // enforced from the session's own timestamps (auth::sessions::current).
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(state.config.session_max).unwrap_or(time::Duration::days(30)),
+        ));
 
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
@@ -56,6 +73,8 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::protect))
+        .layer(sessions)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             errors::render_errors,
@@ -86,6 +105,8 @@ pub fn router(state: AppState) -> Router {
 fn api_v1() -> Router<AppState> {
     Router::new()
         .merge(crate::people::router())
+        .merge(crate::auth::routes::api_router())
+        .merge(crate::audit::api_router())
         .fallback(not_found)
 }
 

@@ -1,6 +1,7 @@
 //! People as the API shows them: `GET /api/v1/me` and `GET /api/v1/people/{sourcedId}`, with
 //! the relationship rules that decide who may see whom.
 
+pub mod relations;
 mod routes;
 pub mod service;
 pub mod store;

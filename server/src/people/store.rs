@@ -163,3 +163,20 @@ pub async fn linked(
         })
         .collect())
 }
+
+pub async fn people_by_id(
+    db: &impl ConnectionTrait,
+    ids: Vec<String>,
+) -> Result<HashMap<String, person::Model>, DbErr> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(400) {
+        for p in person::Entity::find()
+            .filter(person::Column::Id.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            out.insert(p.id.clone(), p);
+        }
+    }
+    Ok(out)
+}

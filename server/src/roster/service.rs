@@ -285,8 +285,9 @@ pub async fn import_source(
             .await?;
     }
     apply::apply(&txn, plan, now).await?;
-    // A retired person's tokens end with them.
+    // A retired person's sessions and tokens end with them.
     crate::auth::tokens::revoke_all_for(&txn, &retired_people, now).await?;
+    crate::auth::session_store::delete_for_people(&txn, &retired_people).await?;
     report.id = Some(log(&txn, shown, &report, options, now).await?);
     txn.commit().await?;
     Ok(report)

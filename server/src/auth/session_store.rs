@@ -1,0 +1,153 @@
+//! Where tower-sessions keeps sessions: the `sessions` table, through sea-orm.
+//!
+//! Of the three ways to give tower-sessions a database (../shared/STACK.md), this is the third:
+//! tower-sessions 0.15 with a store written over sea-orm. The sqlx store would bring a second
+//! sqlx and a second connection pool beside sea-orm's, with its own tables and its own
+//! migrations; a store over sea-orm is one table in our migrations, one pool, works the same on
+//! SQLite and PostgreSQL, and lets retirement and "sign out everywhere" end sessions inside the
+//! same transaction as the change that causes it. `person_id` is copied out of the record into
+//! its own column for exactly that.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    TryInsertResult,
+};
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+use super::entity::session_row;
+
+/// The key under which a signed-in session keeps the person's id.
+pub const PERSON_KEY: &str = "person_id";
+
+#[derive(Debug, Clone)]
+pub struct DbSessionStore {
+    db: DatabaseConnection,
+}
+
+impl DbSessionStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        DbSessionStore { db }
+    }
+}
+
+fn backend(err: DbErr) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+fn to_chrono(at: time::OffsetDateTime) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.unix_timestamp(), at.nanosecond()).unwrap_or_default()
+}
+
+fn to_time(at: DateTime<Utc>) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(at.timestamp())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+fn row(record: &Record) -> session_store::Result<session_row::ActiveModel> {
+    let data = serde_json::to_string(&record.data)
+        .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    let person_id = record
+        .data
+        .get(PERSON_KEY)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    Ok(session_row::ActiveModel {
+        id: Set(record.id.to_string()),
+        person_id: Set(person_id),
+        data: Set(data),
+        expires_at: Set(to_chrono(record.expiry_date)),
+        updated_at: Set(Utc::now()),
+    })
+}
+
+#[async_trait::async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A fresh random id colliding is astronomically unlikely; if it ever happens, draw again
+        // rather than overwrite someone else's session.
+        loop {
+            let inserted = session_row::Entity::insert(row(record)?)
+                .on_conflict_do_nothing()
+                .exec_without_returning(&self.db)
+                .await
+                .map_err(backend)?;
+            if !matches!(inserted, TryInsertResult::Inserted(0)) {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        session_row::Entity::insert(row(record)?)
+            .on_conflict(
+                OnConflict::column(session_row::Column::Id)
+                    .update_columns([
+                        session_row::Column::PersonId,
+                        session_row::Column::Data,
+                        session_row::Column::ExpiresAt,
+                        session_row::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let Some(found) = session_row::Entity::find_by_id(id.to_string())
+            .filter(session_row::Column::ExpiresAt.gt(Utc::now()))
+            .one(&self.db)
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let data = serde_json::from_str(&found.data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date: to_time(found.expires_at),
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        session_row::Entity::delete_by_id(id.to_string())
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+/// End every session of these people (sign out everywhere, retirement). Returns how many ended.
+pub async fn delete_for_people(
+    db: &impl ConnectionTrait,
+    person_ids: &[String],
+) -> Result<u64, DbErr> {
+    let mut ended = 0;
+    for chunk in person_ids.chunks(400) {
+        ended += session_row::Entity::delete_many()
+            .filter(session_row::Column::PersonId.is_in(chunk.iter().cloned()))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(ended)
+}
+
+/// Remove expired sessions; run periodically.
+pub async fn delete_expired(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    Ok(session_row::Entity::delete_many()
+        .filter(session_row::Column::ExpiresAt.lte(Utc::now()))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
