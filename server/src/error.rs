@@ -167,6 +167,11 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         self.info.code
     }
+
+    /// The values for the message's placeholders, for pages that show the message inline.
+    pub fn args(&self) -> &[(&'static str, String)] {
+        &self.info.args
+    }
 }
 
 impl std::fmt::Display for AppError {
@@ -193,6 +198,14 @@ impl IntoResponse for AppError {
             tracing::error!(code = self.info.code.as_str(), error = %format!("{cause:#}"), "request failed");
         }
         let mut response = self.info.code.status().into_response();
+        // A throttled client is told when to come back.
+        if let Some((_, seconds)) = self.info.args.iter().find(|(k, _)| *k == "seconds")
+            && let Ok(value) = axum::http::HeaderValue::from_str(seconds)
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
         response.extensions_mut().insert(self.info);
         response
     }

@@ -254,10 +254,22 @@ mod tests {
     #[test]
     fn every_key_a_template_uses_exists() -> Result<(), Box<dyn std::error::Error>> {
         let catalogue = flatten(ZH_SOURCE)?;
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/templates");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/templates");
         let mut missing = Vec::new();
-        for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
+        // Templates of a feature live in a folder of their own (`roster/`, `auth/` …).
+        let mut dirs = vec![root];
+        let mut files = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        for path in files {
             let text = std::fs::read_to_string(&path)?;
             for piece in text.split("t(\"").skip(1) {
                 let key = piece.split('"').next().unwrap_or("");

@@ -61,11 +61,14 @@ pub async fn prepare(
     }
     let i18n = i18n::Catalogues::load()
         .map_err(|e| anyhow::anyhow!("the built-in string catalogues are broken: {e}"))?;
+    // Contacts nobody: the provider is discovered on first use, so its outage cannot stop us.
+    let sso = auth::oidc::Sso::from_config(&config)?;
     Ok(AppState {
         db,
         config: Arc::new(config),
         objects,
         i18n,
+        sso,
         installation_id: installation_id.into(),
         shutdown,
     })

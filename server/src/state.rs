@@ -16,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub objects: Objects,
     pub i18n: Catalogues,
+    /// Single sign-on with the OpenID provider, when configured (`KONGJIAN_OIDC_ISSUER`).
+    pub sso: Option<Arc<crate::auth::oidc::Sso>>,
     /// This installation's globally unique id (see the installation migration).
     pub installation_id: Arc<str>,
     /// Cancelled when the server begins to shut down; long-lived tasks (sockets, indexers)

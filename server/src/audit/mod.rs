@@ -7,6 +7,7 @@
 //! sees the same counts.
 
 pub mod entity;
+pub mod pages;
 mod routes;
 pub mod service;
 

@@ -11,6 +11,8 @@ pub mod codes;
 pub mod csrf;
 pub mod entity;
 pub mod extract;
+pub mod oidc;
+pub mod pages;
 pub mod password;
 pub mod routes;
 pub mod service;

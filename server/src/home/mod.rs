@@ -2,6 +2,8 @@
 
 mod pages;
 
+pub(crate) use pages::is_local_path;
+
 use axum::Router;
 use axum::routing::get;
 

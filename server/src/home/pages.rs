@@ -1,28 +1,29 @@
 //! Landing page and language switch handlers.
 
 use askama::Template;
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::error::AppError;
-use crate::http::layout::{Layout, render};
+use crate::http::layout::{Layout, PageContext, render};
 use crate::i18n::{Catalogues, LANG_COOKIE, Lang};
 
 #[derive(Template)]
 #[template(path = "landing.html")]
 struct Landing<'a> {
     page: Layout<'a>,
+    signed_in: bool,
 }
 
-pub async fn landing(State(i18n): State<Catalogues>, lang: Lang, uri: OriginalUri) -> Response {
-    let here = uri.path_and_query().map_or("/", |pq| pq.as_str());
+pub async fn landing(State(i18n): State<Catalogues>, ctx: PageContext) -> Response {
     render(
         &Landing {
-            page: Layout::new(&i18n, lang, "landing.title", here),
+            page: ctx.layout(&i18n, "landing.title"),
+            signed_in: ctx.viewer.is_some(),
         },
-        lang,
+        ctx.lang,
     )
 }
 
@@ -55,8 +56,13 @@ pub async fn switch_language(
 }
 
 /// Only paths on this site, so the switch cannot be used as an open redirect.
-fn is_local_path(next: &str) -> bool {
-    next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\")
+pub(crate) fn is_local_path(next: &str) -> bool {
+    // Browsers drop tabs and newlines from URLs, so "/\t/evil.example" would become
+    // "//evil.example": no control characters at all.
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(char::is_control)
 }
 
 #[cfg(test)]
@@ -70,5 +76,6 @@ mod tests {
         assert!(!is_local_path("//evil.example"));
         assert!(!is_local_path("/\\evil.example"));
         assert!(!is_local_path("https://evil.example"));
+        assert!(!is_local_path("/\t/evil.example"));
     }
 }

@@ -56,12 +56,16 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/static/{*path}", get(assets::serve))
         .merge(home::router())
+        .merge(crate::auth::pages::router())
+        .merge(crate::audit::pages::router())
+        .merge(crate::auth::oidc::router())
         .nest("/api/v1", api_v1())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(body_limit))
         // Uploads carry their own, larger limit.
         .merge(
             roster::routes::upload_router()
+                .merge(roster::pages::router())
                 .layer(RequestBodyLimitLayer::new(roster::routes::UPLOAD_LIMIT)),
         );
 

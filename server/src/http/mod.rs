@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod assets;
+pub mod display;
 pub mod errors;
 pub mod health;
 pub mod layout;

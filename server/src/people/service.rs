@@ -1,14 +1,15 @@
 //! Who may see a person, and what they see.
 //!
-//! Administrators (site, principal, district, system) see the people of the organisations they
-//! administer and of every organisation below; everyone sees themselves. Nothing else here.
+//! Everyone sees themselves; a parent their own children; a teacher the pupils of their classes
+//! and those pupils' families; administrators (site, principal, district, system) the people of
+//! the organisations they administer and of every organisation below.
 
 use std::collections::BTreeSet;
 
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 
-use super::store;
+use super::{relations, store};
 use crate::error::{AppError, ErrorCode};
 use crate::roster::entity::person;
 use crate::roster::snapshot::ACTIVE;
@@ -185,24 +186,28 @@ pub async fn administers(
     Ok(false)
 }
 
-/// `GET /api/v1/people/{sourcedId}`: the person, for an administrator of their school or
-/// district. Callers who administer nothing learn nothing, not even whether the id exists.
+/// `GET /api/v1/people/{sourcedId}`: the person, for themselves, a guardian of theirs (a
+/// parent sees their own children), a teacher of theirs or of their child, and the
+/// administrators of their school or district. Callers with no such relationship get
+/// `forbidden` whether or not the person exists, so the answer says nothing about anyone else.
 pub async fn person_for(
     db: &impl ConnectionTrait,
     viewer: &person::Model,
     sourced_id: &str,
 ) -> Result<PersonView, AppError> {
-    let target = store::find_by_sourced_id(db, sourced_id).await?;
-    if let Some(target) = &target
-        && target.id == viewer.id
-    {
-        return Ok(view(db, target).await?);
-    }
-    if administered_orgs(db, viewer).await?.is_empty() {
-        return Err(AppError::new(ErrorCode::Forbidden));
-    }
-    let target = target.ok_or_else(AppError::not_found)?;
-    if !administers(db, viewer, &target).await? {
+    let Some(target) = store::find_by_sourced_id(db, sourced_id).await? else {
+        // Administrators may learn that an id names nobody; everyone else learns nothing.
+        return Err(if administered_orgs(db, viewer).await?.is_empty() {
+            AppError::new(ErrorCode::Forbidden)
+        } else {
+            AppError::not_found()
+        });
+    };
+    let allowed = target.id == viewer.id
+        || relations::is_guardian_of(db, viewer, &target.id).await?
+        || relations::teaches_person_or_child(db, viewer, &target).await?
+        || administers(db, viewer, &target).await?;
+    if !allowed {
         return Err(AppError::new(ErrorCode::Forbidden));
     }
     Ok(view(db, &target).await?)

@@ -71,13 +71,13 @@ fn print_summary(report: &ImportReport) {
     println!("结果 / outcome: {outcome}");
     if !report.counts.is_empty() {
         println!(
-            "{:<16} {:>10} {:>10} {:>10} {:>10}",
-            "entity", "新建 new", "更新 upd", "停用 ret", "未变 same"
+            "{:<16} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "entity", "新建 new", "更新 upd", "停用 ret", "恢复 back", "未变 same"
         );
         for (entity, c) in &report.counts {
             println!(
-                "{entity:<16} {:>10} {:>10} {:>10} {:>10}",
-                c.created, c.updated, c.retired, c.unchanged
+                "{entity:<16} {:>10} {:>10} {:>10} {:>10} {:>10}",
+                c.created, c.updated, c.retired, c.restored, c.unchanged
             );
         }
     }

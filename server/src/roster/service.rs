@@ -9,10 +9,10 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 use serde_json::{Value, json};
 
-use super::diagnostics::{Diagnostics, Message};
+use super::diagnostics::{Diagnostic, Diagnostics, Message};
 use super::entity::roster_import;
 use super::model::{Bundle, Format};
-use super::plan::{Counts, Merge, Planner};
+use super::plan::{Counts, MassRetirement, Merge, Planner};
 use super::snapshot::Snapshot;
 use super::source::Source;
 use super::{apply, cn, oneroster, validate};
@@ -26,6 +26,8 @@ const IMPORT_CACHE_KIB: u32 = 512 * 1024;
 pub enum Origin {
     Cli,
     Api,
+    /// The admin page (`/roster/imports`).
+    Page,
     Demo,
 }
 
@@ -34,6 +36,7 @@ impl Origin {
         match self {
             Origin::Cli => "cli",
             Origin::Api => "api",
+            Origin::Page => "page",
             Origin::Demo => "demo",
         }
     }
@@ -84,6 +87,8 @@ pub struct ImportReport {
     pub format: Option<Format>,
     pub counts: BTreeMap<&'static str, Counts>,
     pub merges: Vec<Merge>,
+    /// The schools that stopped a refused import, with their numbers.
+    pub mass_retirements: Vec<MassRetirement>,
     pub diagnostics: Diagnostics,
 }
 
@@ -146,7 +151,8 @@ impl Progress for Quiet {
 }
 
 impl ImportReport {
-    /// `{"outcome", "counts": {ENTITY: {created, updated, retired, unchanged}}, "merges",
+    /// `{"outcome", "counts": {ENTITY: {created, updated, retired, restored, unchanged}},
+    /// "merges", "mass_retirements": [{school, name, active, retiring}],
     /// "warnings": [{file, line, field, message}], "errors": [...]}`.
     pub fn to_json(&self, lang: Lang) -> Value {
         json!({
@@ -155,9 +161,28 @@ impl ImportReport {
             "format": self.format.map(format_name),
             "counts": self.counts,
             "merges": self.merges,
+            "mass_retirements": self.mass_retirements,
             "warnings": self.diagnostics.warnings.iter().map(|d| d.to_json(lang)).collect::<Vec<_>>(),
             "errors": self.diagnostics.errors.iter().map(|d| d.to_json(lang)).collect::<Vec<_>>(),
         })
+    }
+
+    /// The import log's copy: [`Self::to_json`] in Chinese with each diagnostic's English
+    /// beside it as `message_en`, so the admin page can show a past import in either language.
+    pub fn to_stored_json(&self) -> Value {
+        let both = |list: &[Diagnostic]| {
+            list.iter()
+                .map(|d| {
+                    let mut value = json!(d.to_json(Lang::Zh));
+                    value["message_en"] = json!(d.message.en);
+                    value
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut value = self.to_json(Lang::Zh);
+        value["warnings"] = json!(both(&self.diagnostics.warnings));
+        value["errors"] = json!(both(&self.diagnostics.errors));
+        value
     }
 }
 
@@ -195,6 +220,19 @@ pub async fn import_path(
     import_source(db, &shown, source, diags, options, progress, Utc::now()).await
 }
 
+/// Import an uploaded zip (the API and the admin page). `shown` names it in the report.
+pub async fn import_upload(
+    db: &DatabaseConnection,
+    zip: &[u8],
+    shown: &str,
+    options: &ImportOptions,
+    now: DateTime<Utc>,
+) -> Result<ImportReport, DbErr> {
+    let mut diags = Diagnostics::default();
+    let source = Source::from_zip(zip, shown, &mut diags);
+    import_source(db, shown, source, diags, options, &Quiet, now).await
+}
+
 /// Import files already read (an upload). `diags` carries what reading found.
 pub async fn import_source(
     db: &DatabaseConnection,
@@ -216,6 +254,7 @@ pub async fn import_source(
         format: bundle.as_ref().map(|b| b.format),
         counts: BTreeMap::new(),
         merges: Vec::new(),
+        mass_retirements: Vec::new(),
         diagnostics: Diagnostics::default(),
     };
     let Some(bundle) = bundle.filter(|_| !diags.has_errors()) else {
@@ -259,6 +298,7 @@ pub async fn import_source(
             );
         }
         report.outcome = Outcome::Refused;
+        report.mass_retirements = plan.mass_retirements;
         report.diagnostics = diags;
         return finish(db, shown, report, options, now).await;
     }
@@ -322,7 +362,7 @@ async fn log(
         format: Set(report.format.map(|f| format_name(f).to_owned())),
         outcome: Set(report.outcome.as_str().to_owned()),
         actor_id: Set(options.actor.clone()),
-        report: Set(report.to_json(Lang::Zh).to_string()),
+        report: Set(report.to_stored_json().to_string()),
         started_at: Set(started),
         finished_at: Set(Utc::now()),
     }

@@ -75,6 +75,14 @@ impl Package {
         self
     }
 
+    /// Append CSV rows (with their trailing newline) to one of the package's files.
+    pub fn append(&self, name: &str, rows: &str) {
+        let path = self.dir.path().join(name);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(rows);
+        std::fs::write(path, text).unwrap();
+    }
+
     /// The package as a zip, for uploads.
     pub fn zip(&self) -> Vec<u8> {
         use std::io::Write;

@@ -3,8 +3,13 @@
 
 mod support;
 
+mod authz;
 mod fixtures;
 mod foundation;
+mod pages;
 mod people;
 mod roster;
+mod roster_pages;
 mod shutdown;
+mod signin;
+mod sso;

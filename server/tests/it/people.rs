@@ -78,7 +78,7 @@ on_both_databases! {
 }
 
 on_both_databases! {
-    async fn people_are_shown_to_administrators_of_their_school_or_district_only(app) {
+    async fn people_are_shown_to_themselves_their_families_teachers_and_administrators_only(app) {
         district(&app).await;
         let cases = [
             ("da", "st1", StatusCode::OK),
@@ -86,8 +86,12 @@ on_both_databases! {
             ("sa1", "p1", StatusCode::OK),
             ("sa2", "st1", StatusCode::FORBIDDEN),
             ("sa2", "t2", StatusCode::OK),
-            ("t1", "st1", StatusCode::FORBIDDEN),
+            ("t1", "st1", StatusCode::OK),
+            ("t1", "p1", StatusCode::OK),
+            ("t2", "st1", StatusCode::FORBIDDEN),
+            ("p1", "st1", StatusCode::OK),
             ("p1", "st2", StatusCode::FORBIDDEN),
+            ("p1", "p2", StatusCode::FORBIDDEN),
             ("st1", "st2", StatusCode::FORBIDDEN),
             ("st1", "st1", StatusCode::OK),
             ("da", "nobody", StatusCode::NOT_FOUND),

@@ -135,7 +135,7 @@ on_both_databases! {
         assert_eq!(their_space.status, "frozen", "the space is kept, frozen");
 
         let back = import(&app, Package::new(&all).path(), options()).await;
-        assert_eq!(back.counts["users"].updated, 2);
+        assert_eq!(back.counts["users"].restored, 2);
         let restored = person::Entity::find_by_id(gone.id.clone()).one(&app.state.db).await.unwrap().unwrap();
         assert_eq!(restored.status, "active");
         let thawed = space::Entity::find_by_id(their_space.id).one(&app.state.db).await.unwrap().unwrap();

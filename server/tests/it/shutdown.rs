@@ -1,17 +1,22 @@
 //! Graceful shutdown: requests in flight finish, new connections are refused, and the wait is
 //! bounded. Uses `serve_router`, the function `serve` runs, with a deliberately slow route.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-fn slow(delay_ms: u64) -> Router {
+/// A route that takes `delay_ms`, and tells `started` when a request has reached it, so the
+/// tests shut down while a request is truly in flight however busy the machine is.
+fn slow(delay_ms: u64, started: Arc<Notify>) -> Router {
     Router::new().route(
         "/slow",
         get(move || async move {
+            started.notify_one();
             tokio::time::sleep(Duration::from_millis(delay_ms)).await;
             "finished"
         }),
@@ -35,9 +40,10 @@ async fn start(
 
 #[tokio::test]
 async fn a_request_in_flight_finishes_after_shutdown_begins() {
-    let (address, token, server) = start(slow(500), Duration::from_secs(5)).await;
+    let started = Arc::new(Notify::new());
+    let (address, token, server) = start(slow(500, started.clone()), Duration::from_secs(5)).await;
     let in_flight = tokio::spawn(reqwest::get(format!("{address}/slow")));
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    started.notified().await;
     token.cancel();
 
     let response = in_flight.await.unwrap().unwrap();
@@ -51,9 +57,11 @@ async fn a_request_in_flight_finishes_after_shutdown_begins() {
 
 #[tokio::test]
 async fn the_wait_for_requests_in_flight_is_bounded() {
-    let (address, token, server) = start(slow(60_000), Duration::from_millis(300)).await;
+    let started = Arc::new(Notify::new());
+    let (address, token, server) =
+        start(slow(60_000, started.clone()), Duration::from_millis(300)).await;
     let _stuck = tokio::spawn(reqwest::get(format!("{address}/slow")));
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    started.notified().await;
     let began = Instant::now();
     token.cancel();
     server.await.unwrap().unwrap();

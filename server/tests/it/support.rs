@@ -71,15 +71,33 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Start with a config changed by `tweak` (short session expiry, single sign-on…).
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::spawn_on(backend, listener, tweak).await
+    }
+
+    /// Start on a listener the test bound itself, for tests that must know the address before
+    /// the config is made (an OpenID provider is told the redirect URI first). `config.bind` is
+    /// the listener's address, so `config.base_url()` is the real one.
+    pub async fn spawn_on(
+        backend: Backend,
+        listener: TcpListener,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
         kongjian::telemetry::init(LogFormat::Text, "warn");
         let dir = tempfile::tempdir().expect("temp dir");
         let database = TestDatabase::create(backend, dir.path()).await;
-        let config = test_config(dir.path(), database.url.clone());
+        let mut config = test_config(dir.path(), database.url.clone());
+        config.bind = listener.local_addr().expect("address");
+        tweak(&mut config);
         let shutdown = CancellationToken::new();
         let state = kongjian::prepare(config, shutdown.clone())
             .await
             .unwrap_or_else(|e| panic!("the app did not start: {e}"));
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let server = tokio::spawn(kongjian::serve(state.clone(), listener));
         let client = reqwest::Client::builder()

@@ -20,6 +20,8 @@ pub struct Counts {
     pub created: u64,
     pub updated: u64,
     pub retired: u64,
+    /// Retired rows the input brings back (not counted as updated).
+    pub restored: u64,
     pub unchanged: u64,
 }
 
@@ -53,7 +55,7 @@ pub struct Merge {
 }
 
 /// A school that would lose too many of its people in one bulk import.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MassRetirement {
     pub school: String,
     pub name: String,
@@ -97,7 +99,7 @@ impl Plan {
     pub fn writes_nothing(&self) -> bool {
         self.counts()
             .values()
-            .all(|c| c.created == 0 && c.updated == 0 && c.retired == 0)
+            .all(|c| c.created == 0 && c.updated == 0 && c.retired == 0 && c.restored == 0)
             && self.aliases.is_empty()
             && self.spaces_reactivate.is_empty()
     }
@@ -263,7 +265,11 @@ fn diff_one<A>(
                 changes.counts.unchanged += 1;
             } else {
                 changes.updates.push(build(row.id().to_owned(), false));
-                changes.counts.updated += 1;
+                if row.active() {
+                    changes.counts.updated += 1;
+                } else {
+                    changes.counts.restored += 1;
+                }
             }
             row.id().to_owned()
         }

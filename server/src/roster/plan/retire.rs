@@ -291,7 +291,11 @@ impl<'a> Planner<'a> {
                 }
                 Some(l) => {
                     self.plan.links.updates.push(model(l.id.clone(), false));
-                    self.plan.links.counts.updated += 1;
+                    if l.status == ACTIVE {
+                        self.plan.links.counts.updated += 1;
+                    } else {
+                        self.plan.links.counts.restored += 1;
+                    }
                 }
             }
         }
@@ -408,7 +412,7 @@ impl<'a> Planner<'a> {
                 Some(s) if (s.status == ACTIVE) == active => self.plan.spaces.counts.unchanged += 1,
                 Some(s) if active => {
                     self.plan.spaces_reactivate.push(s.id.clone());
-                    self.plan.spaces.counts.updated += 1;
+                    self.plan.spaces.counts.restored += 1;
                 }
                 Some(s) => {
                     self.plan.spaces.retire.push(s.id.clone());

@@ -1,0 +1,526 @@
+//! The authorization table: every API route and page, for every role and relationship, allowed
+//! or denied. Later features add rows here.
+//!
+//! The district: school s1 with class k1 (head teacher t1; pupils st1, st2, st3, bmp, each with a
+//! parent p1, p2, p3) and class k2 (head teacher t3, pupil st9 with parent p9); school s2 with
+//! teacher t2; administrators sa1 (s1), sa2 (s2) and da (the district). The subject of most rows
+//! is the pupil st1. Every actor uses a real browser session (activation code, password, CSRF
+//! token); "nobody" has no session.
+
+use chrono::Utc;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::fixtures::Package;
+use crate::support::{Backend, TestApp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Actor {
+    /// Signed out.
+    Nobody,
+    /// p1: parent of st1.
+    ParentOfChild,
+    /// p2: parent of st2, a classmate of st1.
+    ParentOfClassmate,
+    /// t1: head teacher of k1, st1's class.
+    TeacherOfClass,
+    /// t3: head teacher of k2, another class of the same school.
+    TeacherOfOtherClass,
+    /// st1.
+    StudentSelf,
+    /// st2, in st1's class.
+    Classmate,
+    /// sa1: administrator of s1.
+    AdminOfSchool,
+    /// sa2: administrator of s2.
+    AdminOfOtherSchool,
+    /// da: administrator of the district.
+    DistrictAdmin,
+}
+
+use Actor::*;
+
+const ACTORS: [Actor; 10] = [
+    Nobody,
+    ParentOfChild,
+    ParentOfClassmate,
+    TeacherOfClass,
+    TeacherOfOtherClass,
+    StudentSelf,
+    Classmate,
+    AdminOfSchool,
+    AdminOfOtherSchool,
+    DistrictAdmin,
+];
+
+const SIGNED_IN: &[Actor] = &[
+    ParentOfChild,
+    ParentOfClassmate,
+    TeacherOfClass,
+    TeacherOfOtherClass,
+    StudentSelf,
+    Classmate,
+    AdminOfSchool,
+    AdminOfOtherSchool,
+    DistrictAdmin,
+];
+
+const EVERYONE: &[Actor] = &ACTORS;
+
+impl Actor {
+    fn sourced_id(self) -> Option<&'static str> {
+        Some(match self {
+            Nobody => return None,
+            ParentOfChild => "p1",
+            ParentOfClassmate => "p2",
+            TeacherOfClass => "t1",
+            TeacherOfOtherClass => "t3",
+            StudentSelf => "st1",
+            Classmate => "st2",
+            AdminOfSchool => "sa1",
+            AdminOfOtherSchool => "sa2",
+            DistrictAdmin => "da",
+        })
+    }
+}
+
+/// A page answers signed-out visitors with a redirect to the sign-in page; the API with 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Api,
+    Page,
+}
+
+/// What a row sends.
+#[derive(Clone)]
+enum Body {
+    Empty,
+    Json(Value),
+    Form(Vec<(&'static str, &'static str)>),
+    /// The roster zip, as the page's multipart form sends it (dry run).
+    RosterForm,
+    /// The roster zip as the API's raw body.
+    RosterZip,
+}
+
+/// What a row expects.
+#[derive(Clone, Copy)]
+enum Expect {
+    /// These actors are let through; the rest are denied, and nobody is asked to sign in.
+    Allowed(&'static [Actor]),
+    /// A public route: every actor gets this status (sign-in forms with wrong credentials).
+    Same(StatusCode),
+}
+
+struct Row {
+    method: Method,
+    path: String,
+    kind: Kind,
+    body: Body,
+    expect: Expect,
+    /// The row ends sessions: everyone signs in again afterwards.
+    ends_sessions: bool,
+}
+
+fn row(method: Method, path: &str, kind: Kind, allowed: &'static [Actor]) -> Row {
+    Row {
+        method,
+        path: path.to_owned(),
+        kind,
+        body: Body::Empty,
+        expect: Expect::Allowed(allowed),
+        ends_sessions: false,
+    }
+}
+
+fn public(method: Method, path: &str, kind: Kind, status: StatusCode) -> Row {
+    Row {
+        expect: Expect::Same(status),
+        ..row(method, path, kind, &[])
+    }
+}
+
+impl Row {
+    fn body(mut self, body: Body) -> Row {
+        self.body = body;
+        self
+    }
+
+    fn ends_sessions(mut self) -> Row {
+        self.ends_sessions = true;
+        self
+    }
+}
+
+/// The table. `import` is the id of a logged roster import.
+fn table(import: &str) -> Vec<Row> {
+    use Kind::*;
+    let get = Method::GET;
+    let post = Method::POST;
+    let detail = format!("/roster/imports/{import}");
+    vec![
+        // Public pages and the way in.
+        row(get.clone(), "/", Page, EVERYONE),
+        row(get.clone(), "/healthz", Api, EVERYONE),
+        row(get.clone(), "/static/app.css", Page, EVERYONE),
+        public(
+            get.clone(),
+            "/language/en?next=/",
+            Page,
+            StatusCode::SEE_OTHER,
+        ),
+        row(get.clone(), "/login", Page, EVERYONE),
+        row(get.clone(), "/activate", Page, EVERYONE),
+        row(get.clone(), "/activate?code=ABCD-EFGH", Page, EVERYONE),
+        public(
+            post.clone(),
+            "/api/v1/auth/login",
+            Api,
+            StatusCode::UNAUTHORIZED,
+        )
+        .body(Body::Json(
+            serde_json::json!({"login": "st1", "password": "wrong-password"}),
+        )),
+        public(
+            post.clone(),
+            "/api/v1/auth/activate",
+            Api,
+            StatusCode::UNAUTHORIZED,
+        )
+        .body(Body::Json(
+            serde_json::json!({"code": "ZZZZ-ZZZZ", "password": "表格测试-password"}),
+        )),
+        public(post.clone(), "/login", Page, StatusCode::UNAUTHORIZED).body(Body::Form(vec![
+            ("login", "st1"),
+            ("password", "wrong-password"),
+        ])),
+        public(post.clone(), "/activate", Page, StatusCode::UNAUTHORIZED)
+            .body(Body::Form(vec![("code", "ZZZZ-ZZZZ")])),
+        // Single sign-on is not configured here: its routes do not exist (see sso.rs).
+        public(get.clone(), "/auth/sso", Page, StatusCode::NOT_FOUND),
+        public(
+            get.clone(),
+            "/auth/sso/callback?code=x&state=y",
+            Page,
+            StatusCode::NOT_FOUND,
+        ),
+        // Oneself.
+        row(get.clone(), "/api/v1/me", Api, SIGNED_IN),
+        row(get.clone(), "/api/v1/auth/session", Api, SIGNED_IN),
+        row(get.clone(), "/api/v1/auth/sessions", Api, SIGNED_IN),
+        row(get.clone(), "/account", Page, SIGNED_IN),
+        // The classes one may issue codes for: everyone signed in sees their own (maybe empty) list.
+        row(get.clone(), "/classes/codes", Page, SIGNED_IN),
+        // A pupil: themselves, their parent, their teacher, their school's and district's admins.
+        row(
+            get.clone(),
+            "/api/v1/people/st1",
+            Api,
+            &[
+                ParentOfChild,
+                TeacherOfClass,
+                StudentSelf,
+                AdminOfSchool,
+                DistrictAdmin,
+            ],
+        ),
+        // A parent: themselves, their child's teacher, the admins. Not the child, not strangers.
+        row(
+            get.clone(),
+            "/api/v1/people/p1",
+            Api,
+            &[ParentOfChild, TeacherOfClass, AdminOfSchool, DistrictAdmin],
+        ),
+        // The audit log: administrators, each of their own scope.
+        row(
+            get.clone(),
+            "/api/v1/audit",
+            Api,
+            &[AdminOfSchool, AdminOfOtherSchool, DistrictAdmin],
+        ),
+        row(
+            get.clone(),
+            "/audit",
+            Page,
+            &[AdminOfSchool, AdminOfOtherSchool, DistrictAdmin],
+        ),
+        // Roster imports: the district.
+        row(get.clone(), "/api/v1/roster/imports", Api, &[DistrictAdmin]),
+        row(get.clone(), "/roster/imports", Page, &[DistrictAdmin]),
+        row(get.clone(), &detail, Page, &[DistrictAdmin]),
+        row(
+            post.clone(),
+            "/api/v1/roster/imports?dry_run=true",
+            Api,
+            &[DistrictAdmin],
+        )
+        .body(Body::RosterZip),
+        row(post.clone(), "/roster/imports", Page, &[DistrictAdmin]).body(Body::RosterForm),
+        // The class's code sheet: its head teacher and the admins above it.
+        row(
+            get.clone(),
+            "/classes/k1/codes",
+            Page,
+            &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
+        ),
+        row(
+            post.clone(),
+            "/api/v1/classes/k1/codes",
+            Api,
+            &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
+        ),
+        row(
+            post.clone(),
+            "/classes/k1/codes",
+            Page,
+            &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
+        ),
+        // A new code for one pupil: their head teacher and the admins; never themselves.
+        row(
+            post.clone(),
+            "/api/v1/people/st1/code",
+            Api,
+            &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
+        ),
+        row(
+            post.clone(),
+            "/api/v1/people/p1/code",
+            Api,
+            &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
+        ),
+        // Ending someone's sessions: themselves and the admins.
+        row(
+            post.clone(),
+            "/api/v1/people/st1/sign-out-everywhere",
+            Api,
+            &[StudentSelf, AdminOfSchool, DistrictAdmin],
+        )
+        .ends_sessions(),
+        // Ending one's own.
+        row(post.clone(), "/api/v1/auth/logout", Api, EVERYONE).ends_sessions(),
+        row(post.clone(), "/logout", Page, EVERYONE).ends_sessions(),
+        row(
+            post.clone(),
+            "/api/v1/auth/logout-everywhere",
+            Api,
+            SIGNED_IN,
+        )
+        .ends_sessions(),
+        row(
+            post.clone(),
+            "/account/sign-out-everywhere",
+            Page,
+            SIGNED_IN,
+        )
+        .ends_sessions(),
+    ]
+}
+
+/// The district of the table.
+fn package() -> Package {
+    let package = Package::new(&[1, 2, 3]).with_admins();
+    package.append(
+        "classes.csv",
+        "k2,,,三年级2班,03,c1,,homeroom,,s1,y2026,,,\n",
+    );
+    package.append(
+        "users.csv",
+        "t3,,,true,t3,,老师,吴,,,,,13900000003,,,,,,,,s1,\nst9,,,true,st9,,小9,郑,,,,,,p9,03,,,,,,s1,\np9,,,true,,,9家长,郑,,,,,13800000009,st9,,,,,,,s1,\n",
+    );
+    package.append(
+        "roles.csv",
+        "r-t3,,,t3,primary,teacher,,,s1,\nr-st9,,,st9,primary,student,,,s1,\nr-p9,,,p9,primary,parent,,,s1,\n",
+    );
+    package.append(
+        "enrollments.csv",
+        "e-t3,,,k2,s1,t3,teacher,true,,\ne-st9,,,k2,s1,st9,student,,,\n",
+    );
+    package
+}
+
+struct Browser {
+    client: reqwest::Client,
+    csrf: Option<String>,
+    /// Each actor comes from an address of their own (through the trusted loopback proxy), so
+    /// the sign-in throttle counts each separately, as it would real families.
+    address: String,
+}
+
+async fn browser_for(app: &TestApp, actor: Actor) -> Browser {
+    // Nobody keeps no cookies: a stranger's script, which no CSRF check stands in front of.
+    let client = reqwest::Client::builder()
+        .cookie_store(actor != Nobody)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let index = ACTORS.iter().position(|a| *a == actor).unwrap_or(0);
+    let address = format!("198.51.100.{}", index + 1);
+    let Some(sourced_id) = actor.sourced_id() else {
+        return Browser {
+            client,
+            csrf: None,
+            address,
+        };
+    };
+    let person = kongjian::people::store::find_by_sourced_id(&app.state.db, sourced_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let (code, _) = kongjian::auth::codes::issue(&app.state.db, &person, None, 30, Utc::now())
+        .await
+        .unwrap();
+    let response = client
+        .post(app.url("/api/v1/auth/activate"))
+        .json(&serde_json::json!({"code": code, "password": "表格测试-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{actor:?} cannot sign in"
+    );
+    let body: Value = response.json().await.unwrap();
+    Browser {
+        client,
+        csrf: body["csrf_token"].as_str().map(str::to_owned),
+        address,
+    }
+}
+
+/// Allowed, denied, or asked to sign in: what one response means.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Allowed,
+    Denied,
+    SignIn,
+}
+
+fn verdict(kind: Kind, status: StatusCode, location: Option<&str>) -> Verdict {
+    match (kind, status) {
+        (_, s) if s.is_success() => Verdict::Allowed,
+        (Kind::Page, StatusCode::SEE_OTHER | StatusCode::FOUND)
+            if location.is_some_and(|l| l.starts_with("/login?next=")) =>
+        {
+            Verdict::SignIn
+        }
+        // A page form that succeeds may answer with a redirect elsewhere.
+        (Kind::Page, s) if s.is_redirection() => Verdict::Allowed,
+        (Kind::Api, StatusCode::UNAUTHORIZED) => Verdict::SignIn,
+        (_, StatusCode::FORBIDDEN) => Verdict::Denied,
+        (kind, s) => panic!("{kind:?} answered {s}: neither allowed nor denied"),
+    }
+}
+
+async fn sign_everyone_in(app: &TestApp) -> Vec<(Actor, Browser)> {
+    let mut browsers = Vec::new();
+    for actor in ACTORS {
+        browsers.push((actor, browser_for(app, actor).await));
+    }
+    browsers
+}
+
+async fn walk(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let options = kongjian::roster::service::ImportOptions {
+        dry_run: false,
+        allow_mass_retire: false,
+        origin: kongjian::roster::service::Origin::Cli,
+        actor: None,
+    };
+    let package = package();
+    let report = kongjian::roster::service::import_path(
+        &app.state.db,
+        package.path(),
+        &options,
+        &kongjian::roster::service::Quiet,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        report.outcome,
+        kongjian::roster::service::Outcome::Imported,
+        "{:#?}",
+        report.diagnostics.errors
+    );
+    let import = report.id.clone().unwrap();
+    let zip = package.zip();
+    let mut browsers = sign_everyone_in(&app).await;
+    let mut wrong = Vec::new();
+    for row in table(&import) {
+        for (actor, browser) in &browsers {
+            let mut request = browser
+                .client
+                .request(row.method.clone(), app.url(&row.path))
+                .header("x-forwarded-for", &browser.address);
+            if row.method != Method::GET
+                && let Some(token) = &browser.csrf
+            {
+                request = request.header("x-csrf-token", token);
+            }
+            request = match &row.body {
+                Body::Empty => request,
+                Body::Json(json) => request.json(json),
+                Body::Form(fields) => request.form(fields),
+                Body::RosterZip => request
+                    .header("content-type", "application/zip")
+                    .body(zip.clone()),
+                Body::RosterForm => request.multipart(
+                    reqwest::multipart::Form::new()
+                        .part(
+                            "file",
+                            reqwest::multipart::Part::bytes(zip.clone()).file_name("roster.zip"),
+                        )
+                        .text("dry_run", "on"),
+                ),
+            };
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let problem = match row.expect {
+                Expect::Same(expected) => {
+                    (status != expected).then(|| format!("expected {expected}"))
+                }
+                Expect::Allowed(allowed) => {
+                    let got = verdict(row.kind, status, location.as_deref());
+                    let expected = if allowed.contains(actor) {
+                        Verdict::Allowed
+                    } else if *actor == Nobody {
+                        Verdict::SignIn
+                    } else {
+                        Verdict::Denied
+                    };
+                    (got != expected).then(|| format!("expected {expected:?}, got {got:?}"))
+                }
+            };
+            if let Some(problem) = problem {
+                wrong.push(format!(
+                    "{} {} as {actor:?}: {problem} ({status})",
+                    row.method, row.path
+                ));
+            }
+        }
+        if row.ends_sessions {
+            browsers = sign_everyone_in(&app).await;
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "authorization table:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_for_every_relationship_sqlite() {
+    walk(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_for_every_relationship_postgres() {
+    walk(Backend::Postgres).await;
+}
