@@ -14,6 +14,7 @@ pub mod extract;
 pub mod oidc;
 pub mod pages;
 pub mod password;
+pub mod roles;
 pub mod routes;
 pub mod service;
 pub mod session_store;

@@ -13,7 +13,7 @@ use super::client::ClientInfo;
 use super::codes::IssuedCode;
 use super::service::{self, SignedOut};
 use super::sessions::{self, Method, SessionView};
-use super::{Principal, csrf};
+use super::{Principal, csrf, roles};
 use crate::audit::{self, Action, Event, Outcome};
 use crate::error::AppError;
 use crate::roster::entity::person;
@@ -32,6 +32,11 @@ pub fn api_router() -> Router<AppState> {
         .route(
             "/people/{sourced_id}/sign-out-everywhere",
             post(person_sign_out_everywhere),
+        )
+        .route("/people/{sourced_id}/roles", post(grant_role))
+        .route(
+            "/people/{sourced_id}/roles/{role}",
+            axum::routing::delete(revoke_role),
         )
 }
 
@@ -213,4 +218,49 @@ async fn person_code(
         )
         .await?,
     ))
+}
+
+async fn grant_role(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    caller: Principal,
+    Path(sourced_id): Path<String>,
+    Json(request): Json<roles::GrantRequest>,
+) -> Result<Json<roles::Grant>, AppError> {
+    Ok(Json(
+        roles::grant(
+            &state.db,
+            &caller.person,
+            &sourced_id,
+            &request,
+            &client,
+            Utc::now(),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct OrgQuery {
+    org: Option<String>,
+}
+
+async fn revoke_role(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    caller: Principal,
+    Path((sourced_id, role)): Path<(String, String)>,
+    axum::extract::Query(query): axum::extract::Query<OrgQuery>,
+) -> Result<StatusCode, AppError> {
+    roles::revoke(
+        &state.db,
+        &caller.person,
+        &sourced_id,
+        &role,
+        query.org.as_deref(),
+        &client,
+        Utc::now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -69,7 +69,13 @@ pub struct PersonView {
 
 pub async fn view(db: &impl ConnectionTrait, p: &person::Model) -> Result<PersonView, DbErr> {
     let roles = store::active_roles(db, &p.id).await?;
-    let role_names: BTreeSet<String> = roles.iter().map(|r| r.role.clone()).collect();
+    let mut role_names: BTreeSet<String> = roles.iter().map(|r| r.role.clone()).collect();
+    role_names.extend(
+        crate::auth::roles::active_grants(db, &p.id)
+            .await?
+            .into_iter()
+            .map(|g| g.role),
+    );
     let org_ids: BTreeSet<String> = roles.iter().map(|r| r.org_id.clone()).collect();
     let orgs = store::orgs_by_id(db, org_ids.iter().cloned().collect()).await?;
     let classes = store::classes_of(db, &p.id).await?;

@@ -34,6 +34,7 @@ pub async fn import(db: &DatabaseConnection, args: ImportArgs<'_>) -> Result<boo
         allow_mass_retire: args.allow_mass_retire,
         origin: Origin::Cli,
         actor: None,
+        client: Default::default(),
     };
     let report = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new_spinner();

@@ -32,6 +32,7 @@ pub async fn load(db: &DatabaseConnection, origin: Origin) -> Result<ImportRepor
         allow_mass_retire: false,
         origin,
         actor: None,
+        client: Default::default(),
     };
     import_source(
         db,

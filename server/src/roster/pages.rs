@@ -184,6 +184,7 @@ struct ReportPage<'a> {
 async fn upload(
     State(state): State<AppState>,
     ctx: PageContext,
+    client: crate::auth::client::ClientInfo,
     request: Request,
 ) -> Result<Response, Denied> {
     let caller = importer(&state, &ctx, HOME).await?;
@@ -196,6 +197,7 @@ async fn upload(
         allow_mass_retire: upload.ticked.contains("allow_mass_retire"),
         origin: Origin::Page,
         actor: Some(caller.person.id.clone()),
+        client,
     };
     let shown = shown_name(upload.file_name.as_deref());
     let report =

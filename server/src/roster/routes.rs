@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::service::{self, ImportOptions, Origin, Outcome};
 use crate::auth::Principal;
+use crate::auth::client::ClientInfo;
 use crate::error::{AppError, ErrorCode};
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -38,6 +39,7 @@ struct ImportQuery {
 async fn create(
     State(state): State<AppState>,
     caller: Principal,
+    client: ClientInfo,
     lang: Lang,
     Query(query): Query<ImportQuery>,
     request: Request,
@@ -52,6 +54,7 @@ async fn create(
         allow_mass_retire: query.allow_mass_retire,
         origin: Origin::Api,
         actor: Some(caller.person.id.clone()),
+        client,
     };
     let report =
         service::import_upload(&state.db, &upload.zip, "upload.zip", &options, Utc::now()).await?;

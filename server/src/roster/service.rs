@@ -51,6 +51,8 @@ pub struct ImportOptions {
     pub origin: Origin,
     /// The person who imports, when known (API, page).
     pub actor: Option<String>,
+    /// Where the import came from, for the audit log (empty for the CLI).
+    pub client: crate::auth::client::ClientInfo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -368,5 +370,24 @@ async fn log(
     }
     .insert(db)
     .await?;
+    let mut event = crate::audit::Event::new(
+        crate::audit::Action::RosterImport,
+        if report.outcome.succeeded() {
+            crate::audit::Outcome::Ok
+        } else {
+            crate::audit::Outcome::Failed
+        },
+        &options.client,
+    )
+    .detail(json!({
+        "import": id,
+        "origin": options.origin.as_str(),
+        "outcome": report.outcome.as_str(),
+        "source": shown,
+    }));
+    if let Some(actor) = &options.actor {
+        event = event.actor(actor);
+    }
+    crate::audit::record_at(db, event, started).await?;
     Ok(id)
 }

@@ -288,6 +288,20 @@ fn table(import: &str) -> Vec<Row> {
             Api,
             &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
         ),
+        // Granting the reviewer role to a teacher: the administrators of their school.
+        row(
+            post.clone(),
+            "/api/v1/people/t1/roles",
+            Api,
+            &[AdminOfSchool, DistrictAdmin],
+        )
+        .body(Body::Json(serde_json::json!({"role": "reviewer"}))),
+        row(
+            Method::DELETE,
+            "/api/v1/people/t1/roles/reviewer",
+            Api,
+            &[AdminOfSchool, DistrictAdmin],
+        ),
         // Ending someone's sessions: themselves and the admins.
         row(
             post.clone(),
@@ -427,6 +441,7 @@ async fn walk(backend: Backend) {
         allow_mass_retire: false,
         origin: kongjian::roster::service::Origin::Cli,
         actor: None,
+        client: Default::default(),
     };
     let package = package();
     let report = kongjian::roster::service::import_path(

@@ -18,6 +18,7 @@ async fn district(app: &TestApp) -> Package {
         allow_mass_retire: false,
         origin: Origin::Cli,
         actor: None,
+        client: Default::default(),
     };
     let report = import_path(&app.state.db, package.path(), &options, &Quiet)
         .await
@@ -144,7 +145,7 @@ on_both_databases! {
         assert_eq!(get_as(&app, &secret, "/api/v1/me").await.0, StatusCode::OK);
         // st3 and p3 leave the school.
         let smaller = Package::new(&[1, 2]).with_admins();
-        let options = ImportOptions { dry_run: false, allow_mass_retire: true, origin: Origin::Cli, actor: None };
+        let options = ImportOptions { dry_run: false, allow_mass_retire: true, origin: Origin::Cli, actor: None, client: Default::default() };
         import_path(&app.state.db, smaller.path(), &options, &Quiet).await.unwrap();
         assert_eq!(get_as(&app, &secret, "/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
         drop(package);

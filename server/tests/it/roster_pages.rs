@@ -22,6 +22,7 @@ fn options() -> ImportOptions {
         allow_mass_retire: false,
         origin: Origin::Cli,
         actor: None,
+        client: Default::default(),
     }
 }
 

@@ -24,6 +24,7 @@ async fn import(app: &TestApp, package: &Package, allow_mass_retire: bool) {
         allow_mass_retire,
         origin: Origin::Cli,
         actor: None,
+        client: Default::default(),
     };
     let report = import_path(&app.state.db, package.path(), &options, &Quiet)
         .await
@@ -481,5 +482,44 @@ on_both_databases! {
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
         let response = app.client.post(app.url("/api/v1/classes/nope/codes")).bearer_auth(&other).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "no hint whether the class exists");
+    }
+}
+
+on_both_databases! {
+    async fn administrators_grant_the_reviewer_role_within_their_org(app) {
+        district(&app).await;
+        let token = |who: &'static str| {
+            let db = app.state.db.clone();
+            async move { kongjian::auth::tokens::create(&db, who, "t", None, Utc::now()).await.unwrap().secret }
+        };
+        let (sa1, sa2, t1) = (token("sa1").await, token("sa2").await, token("t1").await);
+        let grant = |bearer: String, body: Value| {
+            app.client.post(app.url("/api/v1/people/t1/roles")).bearer_auth(bearer).json(&body).send()
+        };
+        let other = grant(sa2.clone(), json!({"role": "reviewer"})).await.unwrap();
+        assert_eq!(other.status(), StatusCode::FORBIDDEN);
+        let unknown = grant(sa1.clone(), json!({"role": "superuser"})).await.unwrap();
+        assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let wrong_org = grant(sa1.clone(), json!({"role": "reviewer", "org": "s2"})).await.unwrap();
+        assert_eq!(wrong_org.status(), StatusCode::FORBIDDEN);
+        let granted = grant(sa1.clone(), json!({"role": "reviewer"})).await.unwrap();
+        assert_eq!(granted.status(), StatusCode::OK);
+        let body: Value = granted.json().await.unwrap();
+        assert_eq!(body["org"], "s1");
+        let me: Value = app.client.get(app.url("/api/v1/me")).bearer_auth(&t1).send().await.unwrap().json().await.unwrap();
+        assert!(me["roles"].as_array().unwrap().contains(&json!("reviewer")), "{me}");
+
+        // A roster re-import keeps the grant.
+        district(&app).await;
+        let me: Value = app.client.get(app.url("/api/v1/me")).bearer_auth(&t1).send().await.unwrap().json().await.unwrap();
+        assert!(me["roles"].as_array().unwrap().contains(&json!("reviewer")));
+
+        let revoked = app.client.delete(app.url("/api/v1/people/t1/roles/reviewer")).bearer_auth(&sa1).send().await.unwrap();
+        assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+        let me: Value = app.client.get(app.url("/api/v1/me")).bearer_auth(&t1).send().await.unwrap().json().await.unwrap();
+        assert!(!me["roles"].as_array().unwrap().contains(&json!("reviewer")));
+        let log: Value = app.client.get(app.url("/api/v1/audit")).bearer_auth(&sa1).send().await.unwrap().json().await.unwrap();
+        let actions: Vec<&str> = log["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert!(actions.contains(&"role_granted") && actions.contains(&"role_revoked"), "{actions:?}");
     }
 }

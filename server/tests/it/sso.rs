@@ -99,6 +99,7 @@ async fn import_district(app: &TestApp) {
         allow_mass_retire: false,
         origin: Origin::Cli,
         actor: None,
+        client: Default::default(),
     };
     let report = import_path(&app.state.db, package.path(), &options, &Quiet)
         .await
