@@ -205,6 +205,9 @@ wrk_run() {
 }
 
 # ---------------------------------------------------------------- 1. first sign-ins with a code
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+awk -v l="${LOAD_START%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }' &&
+    say "note: load average $LOAD_START on $(nproc) CPUs before the measurements: other work competes for the CPUs"
 declare -a A_P50 A_P90 A_P99 A_MAX A_ERR A_COUNT
 say
 say "first sign-in with a code: $RATE/s for ${SECS}s, open loop, $RUNS run(s)"
@@ -292,7 +295,7 @@ OK_BEARER=$(awk -v r="$R_BEARER" -v g="$GOAL_RATIO" -v e="$(sum "${B_BAD[@]}")" 
 LOAD_AVG=$(cut -d' ' -f1-3 /proc/loadavg)
 
 jq -n \
-    --arg when "$(date -Iseconds)" --arg host "$(uname -n)" --argjson cpus "$(nproc)" --arg loadavg "$LOAD_AVG" \
+    --arg when "$(date -Iseconds)" --arg host "$(uname -n)" --argjson cpus "$(nproc)" --arg loadavg "$LOAD_AVG" --arg loadavg_start "$LOAD_START" \
     --arg kongjian "$BIN" --argjson runs "$RUNS" --argjson rate "$RATE" --argjson seconds "$SECS" \
     --argjson students "$STUDENTS" --argjson people "$PEOPLE" --argjson classes_issued "$CLASSES_USED" \
     --arg wrk "-t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s --latency" \
@@ -304,7 +307,7 @@ jq -n \
         jq -R 'split(" ") | map(tonumber) | {rps: .[0], p50_ms: .[1], p99_ms: .[2], errors: .[3], server_cpu_per_s: .[4]}' | jq -s .)" \
     --argjson me_bearer "$(paste -d' ' <(printf '%s\n' "${B_RPS[@]}") <(printf '%s\n' "${B_P50[@]}") <(printf '%s\n' "${B_P99[@]}") <(printf '%s\n' "${B_BAD[@]}") <(printf '%s\n' "${B_CPU[@]}") |
         jq -R 'split(" ") | map(tonumber) | {rps: .[0], p50_ms: .[1], p99_ms: .[2], errors: .[3], server_cpu_per_s: .[4]}' | jq -s .)" \
-    '{when: $when, host: $host, cpus: $cpus, loadavg_at_end: $loadavg, kongjian: $kongjian, runs: $runs,
+    '{when: $when, host: $host, cpus: $cpus, loadavg_at_start: $loadavg_start, loadavg_at_end: $loadavg, kongjian: $kongjian, runs: $runs,
       district: {schools: 1, students: $students, people: $people, homerooms_issued: $classes_issued},
       activation: {rate: $rate, seconds: $seconds, runs: $activation},
       me: {wrk: $wrk, person: $me_id, role: $me_role, body_bytes: $me_bytes,
@@ -316,7 +319,7 @@ jq --argjson a "{\"p50_ms\": $MA_P50, \"p90_ms\": $MA_P90, \"p99_ms\": $MA_P99, 
 rm -f "$OUT.tmp"
 
 echo
-echo "Sign-in benchmark — $RUNS run(s), medians; $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average at the end $LOAD_AVG"
+echo "Sign-in benchmark — $RUNS run(s), medians; $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average $LOAD_START before, $LOAD_AVG after"
 echo "kongjian: $BIN (release, SQLite, KONGJIAN_LOG=${KONGJIAN_LOG:-default}); peer: $HELLO (bare axum, GET / → \"hello\")"
 echo "district: 1 school, $STUDENTS students, $PEOPLE people; codes from $CLASSES_USED homeroom(s)"
 echo
