@@ -9,6 +9,7 @@ mod m20261204_000001_create_installation;
 mod m20261204_000002_create_roster;
 mod m20261204_000003_create_api_tokens;
 mod m20261204_000004_create_sign_in;
+mod m20261204_000005_create_cache_epoch;
 
 /// The list of all migrations, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000002_create_roster::Migration),
             Box::new(m20261204_000003_create_api_tokens::Migration),
             Box::new(m20261204_000004_create_sign_in::Migration),
+            Box::new(m20261204_000005_create_cache_epoch::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -63,15 +64,16 @@ pub async fn prepare(
         .map_err(|e| anyhow::anyhow!("the built-in string catalogues are broken: {e}"))?;
     // Contacts nobody: the provider is discovered on first use, so its outage cannot stop us.
     let sso = auth::oidc::Sso::from_config(&config)?;
-    Ok(AppState {
+    Ok(AppState::new(state::Shared {
         db,
         config: Arc::new(config),
         objects,
         i18n,
         sso,
+        caches: cache::Caches::new(),
         installation_id: installation_id.into(),
         shutdown,
-    })
+    }))
 }
 
 /// Connect to the database named by `KONGJIAN_DATABASE_URL` and apply pending migrations.
@@ -139,6 +141,12 @@ fn ensure_writable_dir(dir: &Path, setting: &'static str) -> Result<(), ConfigEr
 pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()> {
     let shutdown = state.shutdown.clone();
     tokio::spawn(sweep_expired_sessions(state.db.clone(), shutdown.clone()));
+    tokio::spawn(
+        state
+            .caches
+            .clone()
+            .watch(state.db.clone(), shutdown.clone()),
+    );
     let grace = state.config.shutdown_grace;
     serve_router(http::app::router(state), listener, shutdown, grace).await
 }

@@ -46,15 +46,15 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<Principal
     let found = if let Some(secret) = bearer(parts) {
         // A token that does not verify is an error even where signing in is optional: the
         // script must learn that its token is wrong, not be served as a stranger.
-        match tokens::verify(&state.db, secret, now).await? {
-            Some((_, person)) => Some(Principal {
+        match tokens::verify_cached(&state.db, &state.caches, secret, now).await? {
+            Some(person) => Some(Principal {
                 person,
                 via: Via::Token,
             }),
             None => return Err(AppError::new(ErrorCode::Unauthorized)),
         }
     } else if let Some(session) = parts.extensions.get::<Session>().cloned() {
-        sessions::current(&session, &state.db, &state.config, now)
+        sessions::current(&session, &state.db, &state.caches, &state.config, now)
             .await?
             .map(|person| Principal {
                 person,

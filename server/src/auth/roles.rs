@@ -144,6 +144,7 @@ pub async fn grant(
             }
             .insert(db)
             .await?;
+            crate::cache::bump(db).await?;
             audit::record(
                 db,
                 Event::new(Action::RoleGranted, Outcome::Ok, client)
@@ -183,6 +184,7 @@ pub async fn revoke(
         .await?
         .rows_affected;
     if revoked > 0 {
+        crate::cache::bump(db).await?;
         audit::record(
             db,
             Event::new(Action::RoleRevoked, Outcome::Ok, client)

@@ -125,6 +125,7 @@ async fn logout_everywhere(
     Ok(Json(
         service::sign_out_everywhere(
             &state.db,
+            &state.caches,
             &caller.person,
             &caller.person,
             &client,
@@ -176,8 +177,15 @@ async fn person_sign_out_everywhere(
 ) -> Result<Json<SignedOut>, AppError> {
     let target = service::managed_person(&state.db, &caller.person, &sourced_id).await?;
     Ok(Json(
-        service::sign_out_everywhere(&state.db, &caller.person, &target, &client, Utc::now())
-            .await?,
+        service::sign_out_everywhere(
+            &state.db,
+            &state.caches,
+            &caller.person,
+            &target,
+            &client,
+            Utc::now(),
+        )
+        .await?,
     ))
 }
 
@@ -227,17 +235,17 @@ async fn grant_role(
     Path(sourced_id): Path<String>,
     Json(request): Json<roles::GrantRequest>,
 ) -> Result<Json<roles::Grant>, AppError> {
-    Ok(Json(
-        roles::grant(
-            &state.db,
-            &caller.person,
-            &sourced_id,
-            &request,
-            &client,
-            Utc::now(),
-        )
-        .await?,
-    ))
+    let grant = roles::grant(
+        &state.db,
+        &caller.person,
+        &sourced_id,
+        &request,
+        &client,
+        Utc::now(),
+    )
+    .await?;
+    state.caches.clear();
+    Ok(Json(grant))
 }
 
 #[derive(Debug, Deserialize)]
@@ -262,5 +270,6 @@ async fn revoke_role(
         Utc::now(),
     )
     .await?;
+    state.caches.clear();
     Ok(StatusCode::NO_CONTENT)
 }

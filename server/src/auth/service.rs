@@ -211,6 +211,7 @@ pub struct SignedOut {
 /// administrator of their school or district).
 pub async fn sign_out_everywhere(
     db: &DatabaseConnection,
+    caches: &crate::cache::Caches,
     actor: &person::Model,
     target: &person::Model,
     client: &ClientInfo,
@@ -233,6 +234,7 @@ pub async fn sign_out_everywhere(
     )
     .await?;
     txn.commit().await?;
+    caches.clear();
     Ok(SignedOut {
         sessions_ended,
         tokens_revoked,

@@ -23,14 +23,22 @@ use super::entity::session_row;
 /// The key under which a signed-in session keeps the person's id.
 pub const PERSON_KEY: &str = "person_id";
 
-#[derive(Debug, Clone)]
+/// The store, with a per-node copy of recently used records (see `crate::cache`).
+#[derive(Clone)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
+    cache: moka::sync::Cache<Id, Record>,
+}
+
+impl std::fmt::Debug for DbSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbSessionStore").finish_non_exhaustive()
+    }
 }
 
 impl DbSessionStore {
-    pub fn new(db: DatabaseConnection) -> Self {
-        DbSessionStore { db }
+    pub fn new(db: DatabaseConnection, cache: moka::sync::Cache<Id, Record>) -> Self {
+        DbSessionStore { db, cache }
     }
 }
 
@@ -76,6 +84,7 @@ impl SessionStore for DbSessionStore {
                 .await
                 .map_err(backend)?;
             if !matches!(inserted, TryInsertResult::Inserted(0)) {
+                self.cache.insert(record.id, record.clone());
                 return Ok(());
             }
             record.id = Id::default();
@@ -97,10 +106,17 @@ impl SessionStore for DbSessionStore {
             .exec_without_returning(&self.db)
             .await
             .map_err(backend)?;
+        self.cache.insert(record.id, record.clone());
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        if let Some(record) = self.cache.get(id) {
+            if record.expiry_date > time::OffsetDateTime::now_utc() {
+                return Ok(Some(record));
+            }
+            self.cache.invalidate(id);
+        }
         let Some(found) = session_row::Entity::find_by_id(id.to_string())
             .filter(session_row::Column::ExpiresAt.gt(Utc::now()))
             .one(&self.db)
@@ -111,14 +127,17 @@ impl SessionStore for DbSessionStore {
         };
         let data = serde_json::from_str(&found.data)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        Ok(Some(Record {
+        let record = Record {
             id: *id,
             data,
             expiry_date: to_time(found.expires_at),
-        }))
+        };
+        self.cache.insert(*id, record.clone());
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.cache.invalidate(id);
         session_row::Entity::delete_by_id(id.to_string())
             .exec(&self.db)
             .await
@@ -128,10 +147,15 @@ impl SessionStore for DbSessionStore {
 }
 
 /// End every session of these people (sign out everywhere, retirement). Returns how many ended.
+/// Bumps the cache epoch, so that no node keeps serving a copy of an ended session.
 pub async fn delete_for_people(
     db: &impl ConnectionTrait,
     person_ids: &[String],
 ) -> Result<u64, DbErr> {
+    if person_ids.is_empty() {
+        return Ok(0);
+    }
+    crate::cache::bump(db).await?;
     let mut ended = 0;
     for chunk in person_ids.chunks(400) {
         ended += session_row::Entity::delete_many()

@@ -89,6 +89,7 @@ pub async fn sign_in(
 pub async fn current(
     session: &Session,
     db: &impl ConnectionTrait,
+    caches: &crate::cache::Caches,
     config: &Config,
     now: DateTime<Utc>,
 ) -> Result<Option<person::Model>, AppError> {
@@ -117,7 +118,7 @@ pub async fn current(
         session.flush().await.map_err(session_error)?;
         return Ok(None);
     }
-    let Some(person) = person::Entity::find_by_id(person_id).one(db).await? else {
+    let Some(person) = caches.person(db, &person_id).await? else {
         session.flush().await.map_err(session_error)?;
         return Ok(None);
     };

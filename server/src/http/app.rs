@@ -12,7 +12,9 @@ use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -40,17 +42,20 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     let request_id = HeaderName::from_static("x-request-id");
 
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name(sessions::COOKIE)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(state.config.secure_cookies())
-        .with_path("/")
-        // The row and the cookie live as long as a session may; idle and absolute expiry are
-        // enforced from the session's own timestamps (auth::sessions::current).
-        .with_expiry(Expiry::OnInactivity(
-            time::Duration::try_from(state.config.session_max).unwrap_or(time::Duration::days(30)),
-        ));
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(
+        state.db.clone(),
+        state.caches.sessions.clone(),
+    ))
+    .with_name(sessions::COOKIE)
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_secure(state.config.secure_cookies())
+    .with_path("/")
+    // The row and the cookie live as long as a session may; idle and absolute expiry are
+    // enforced from the session's own timestamps (auth::sessions::current).
+    .with_expiry(Expiry::OnInactivity(
+        time::Duration::try_from(state.config.session_max).unwrap_or(time::Duration::days(30)),
+    ));
 
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
@@ -86,13 +91,18 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(SetRequestIdLayer::new(
+                    request_id.clone(),
+                    SequentialRequestId::default(),
+                ))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(request_span)
                         .on_response(
+                            // One line per request at debug (`KONGJIAN_LOG=info,tower_http=debug`);
+                            // server errors are logged at error level regardless.
                             DefaultOnResponse::new()
-                                .level(Level::INFO)
+                                .level(Level::DEBUG)
                                 .latency_unit(LatencyUnit::Millis),
                         ),
                 )
@@ -116,6 +126,37 @@ fn api_v1() -> Router<AppState> {
 
 async fn not_found() -> Response {
     AppError::not_found().into_response()
+}
+
+/// Request ids: a random prefix drawn once per process and a counter. Unique across nodes and
+/// restarts for any practical purpose, and free, where a UUID per request cost a system call.
+#[derive(Clone)]
+struct SequentialRequestId {
+    prefix: std::sync::Arc<str>,
+    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Default for SequentialRequestId {
+    fn default() -> Self {
+        let prefix: [u8; 6] = rand::random();
+        SequentialRequestId {
+            prefix: prefix
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+                .into(),
+            next: Default::default(),
+        }
+    }
+}
+
+impl MakeRequestId for SequentialRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

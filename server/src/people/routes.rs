@@ -1,6 +1,9 @@
 //! `/api/v1/me` and `/api/v1/people/{sourcedId}`.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
@@ -15,11 +18,22 @@ pub fn router() -> Router<AppState> {
         .route("/people/{sourced_id}", get(person))
 }
 
-async fn me(
-    State(state): State<AppState>,
-    caller: Principal,
-) -> Result<Json<PersonView>, AppError> {
-    Ok(Json(service::view(&state.db, &caller.person).await?))
+/// The caller as the roster knows them; the answer is kept per person for a few seconds (see
+/// `crate::cache`), since a page asks for it on every load.
+async fn me(State(state): State<AppState>, caller: Principal) -> Result<Response, AppError> {
+    let body = match state.caches.views.get(&caller.person.id) {
+        Some(body) => body,
+        None => {
+            let view = service::view(&state.db, &caller.person).await?;
+            let body = Bytes::from(serde_json::to_vec(&view).map_err(AppError::internal)?);
+            state
+                .caches
+                .views
+                .insert(caller.person.id.clone(), body.clone());
+            body
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn person(

@@ -202,6 +202,8 @@ async fn upload(
     let shown = shown_name(upload.file_name.as_deref());
     let report =
         service::import_upload(&state.db, &upload.zip, &shown, &options, Utc::now()).await?;
+    // People, roles or links may have changed: this node forgets its copies at once.
+    state.caches.clear();
     drop(upload);
     let status = match report.outcome {
         Outcome::Imported | Outcome::DryRun => StatusCode::OK,

@@ -58,6 +58,8 @@ async fn create(
     };
     let report =
         service::import_upload(&state.db, &upload.zip, "upload.zip", &options, Utc::now()).await?;
+    // People, roles or links may have changed: this node forgets its copies at once.
+    state.caches.clear();
     let status = match report.outcome {
         Outcome::Imported if report.id.is_some() => StatusCode::CREATED,
         Outcome::Imported | Outcome::DryRun => StatusCode::OK,

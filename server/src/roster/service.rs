@@ -330,6 +330,8 @@ pub async fn import_source(
     // A retired person's sessions and tokens end with them.
     crate::auth::tokens::revoke_all_for(&txn, &retired_people, now).await?;
     crate::auth::session_store::delete_for_people(&txn, &retired_people).await?;
+    // Every node drops its cached people, sessions and `/me` answers.
+    crate::cache::bump(&txn).await?;
     report.id = Some(log(&txn, shown, &report, options, now).await?);
     txn.commit().await?;
     Ok(report)

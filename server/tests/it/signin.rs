@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::fixtures::Package;
 use crate::on_both_databases;
-use crate::support::TestApp;
+use crate::support::{TestApp, soon};
 
 const PASSWORD: &str = "春眠不觉晓2026";
 
@@ -454,8 +454,9 @@ on_both_databases! {
         let (student, _) = signed_in(&app, "st3").await;
         let leftover_code = code_for(&app, "p3").await;
         // The next bulk roster no longer has st3 and p3.
+        // Imported beside the server, as the CLI does: every node notices within a second.
         import(&app, &Package::new(&[1, 2]).with_admins(), true).await;
-        assert_eq!(me(&app, &student).await.0, StatusCode::UNAUTHORIZED);
+        assert!(soon(|| async { me(&app, &student).await.0 == StatusCode::UNAUTHORIZED }).await);
         assert_eq!(login(&app, &browser(), "st3", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(activate(&app, &browser(), &leftover_code).await.0, StatusCode::UNAUTHORIZED);
     }

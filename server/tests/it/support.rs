@@ -150,3 +150,23 @@ impl Drop for TestApp {
         self.shutdown.cancel();
     }
 }
+
+/// Changes made beside the server — by the CLI, or another node — reach its caches within
+/// about a second (`kongjian::cache::POLL`). Polls `check` for up to three seconds and says
+/// whether it came true.
+pub async fn soon<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        if check().await {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

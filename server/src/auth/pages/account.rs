@@ -141,7 +141,15 @@ pub(super) async fn sign_out_everywhere(
         return Ok(to_login("/account"));
     };
     let person = &viewer.person;
-    service::sign_out_everywhere(&state.db, person, person, &client, Utc::now()).await?;
+    service::sign_out_everywhere(
+        &state.db,
+        &state.caches,
+        person,
+        person,
+        &client,
+        Utc::now(),
+    )
+    .await?;
     // The row is gone; flushing keeps this request from writing it back.
     sessions::sign_out(&session).await?;
     Ok(see_other("/login?signed_out=everywhere"))
