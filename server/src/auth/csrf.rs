@@ -29,7 +29,7 @@ pub struct CsrfToken(pub String);
 
 pub fn generate() -> String {
     let bytes: [u8; 24] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// The `Set-Cookie` value for a token.
@@ -151,8 +151,15 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         }
     }
 
-    let token = cookie_token.unwrap_or_else(generate);
-    request.extensions_mut().insert(CsrfToken(token.clone()));
+    // Scripts with a bearer token never see a form: no token is drawn for them.
+    let token = match cookie_token {
+        Some(token) => Some(token),
+        None if bearer => None,
+        None => Some(generate()),
+    };
+    if let Some(token) = &token {
+        request.extensions_mut().insert(CsrfToken(token.clone()));
+    }
     let mut response = next.run(request).await;
     let already_set = response
         .headers()
@@ -161,7 +168,8 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         .any(|v| v.as_bytes().starts_with(COOKIE.as_bytes()));
     if wants_cookie
         && !already_set
-        && let Some(value) = cookie(&token, state.config.secure_cookies())
+        && let Some(token) = &token
+        && let Some(value) = cookie(token, state.config.secure_cookies())
     {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

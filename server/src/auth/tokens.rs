@@ -33,10 +33,7 @@ pub enum TokenError {
 }
 
 pub fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Create a token for the person with this sourcedId (canonical or merged).
@@ -54,10 +51,7 @@ pub async fn create(
         return Err(TokenError::Retired(sourced_id.to_owned()));
     }
     let bytes: [u8; 32] = rand::random();
-    let secret = format!(
-        "{PREFIX}{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    );
+    let secret = format!("{PREFIX}{}", hex::encode(bytes));
     let id = uuid::Uuid::now_v7().to_string();
     let expires_at = expires_days.map(|d| now + Duration::days(i64::from(d)));
     api_token::ActiveModel {

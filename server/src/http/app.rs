@@ -140,11 +140,7 @@ impl Default for SequentialRequestId {
     fn default() -> Self {
         let prefix: [u8; 6] = rand::random();
         SequentialRequestId {
-            prefix: prefix
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-                .into(),
+            prefix: hex::encode(prefix).into(),
             next: Default::default(),
         }
     }
