@@ -524,3 +524,38 @@ on_both_databases! {
         assert!(actions.contains(&"role_granted") && actions.contains(&"role_revoked"), "{actions:?}");
     }
 }
+
+on_both_databases! {
+    async fn cookies_are_http_only_lax_and_secure_behind_https(app) {
+        district(&app).await;
+        let client = browser();
+        let response = client
+            .post(app.url("/api/v1/auth/activate"))
+            .json(&json!({"code": code_for(&app, "st1").await, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let cookies: Vec<String> = response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+        let session = cookies.iter().find(|c| c.starts_with("kj_session=")).unwrap();
+        assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+        assert!(!session.contains("Secure"), "plain http here: {session}");
+        drop(app);
+
+        let https = TestApp::spawn_with(crate::support::Backend::Sqlite, |c| {
+            c.public_url = Some("https://kongjian.example.edu.cn".parse().unwrap());
+        })
+        .await;
+        district(&https).await;
+        let response = browser()
+            .post(https.url("/api/v1/auth/activate"))
+            .json(&json!({"code": code_for(&https, "st1").await, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let cookies: Vec<String> = response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+        for name in ["kj_session=", "kj_csrf="] {
+            let cookie = cookies.iter().find(|c| c.starts_with(name)).unwrap();
+            assert!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
+        }
+    }
+}
