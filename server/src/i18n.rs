@@ -62,14 +62,7 @@ impl Lang {
 }
 
 fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LANG_COOKIE)
-        .and_then(|(_, value)| Lang::from_code(value))
+    crate::auth::csrf::read_cookie(headers, LANG_COOKIE).and_then(Lang::from_code)
 }
 
 /// The supported language the browser prefers most, honouring q-values (RFC 9110 §12.5.4).

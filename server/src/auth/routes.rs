@@ -14,7 +14,6 @@ use super::codes::IssuedCode;
 use super::service::{self, SignedOut};
 use super::sessions::{self, Method, SessionView};
 use super::{Principal, csrf, roles};
-use crate::audit::{self, Action, Event, Outcome};
 use crate::error::AppError;
 use crate::roster::entity::person;
 use crate::state::AppState;
@@ -106,14 +105,13 @@ async fn logout(
     session: Session,
     caller: Option<Principal>,
 ) -> Result<StatusCode, AppError> {
-    if let Some(caller) = caller {
-        audit::record(
-            &state.db,
-            Event::new(Action::SignOut, Outcome::Ok, &client).actor(&caller.person.id),
-        )
-        .await?;
-    }
-    sessions::sign_out(&session).await?;
+    sessions::sign_out(
+        &session,
+        &state.db,
+        caller.as_ref().map(|c| &c.person),
+        &client,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -137,8 +137,25 @@ pub async fn current(
     Ok(Some(person))
 }
 
-/// Sign this browser out.
-pub async fn sign_out(session: &Session) -> Result<(), AppError> {
+/// Sign this browser out, recording it for the person who was signed in.
+pub async fn sign_out(
+    session: &Session,
+    db: &impl ConnectionTrait,
+    person: Option<&person::Model>,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    if let Some(person) = person {
+        crate::audit::record(
+            db,
+            crate::audit::Event::new(
+                crate::audit::Action::SignOut,
+                crate::audit::Outcome::Ok,
+                client,
+            )
+            .actor(&person.id),
+        )
+        .await?;
+    }
     session.flush().await.map_err(session_error)
 }
 

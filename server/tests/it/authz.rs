@@ -436,28 +436,8 @@ async fn sign_everyone_in(app: &TestApp) -> Vec<(Actor, Browser)> {
 
 async fn walk(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let options = kongjian::roster::service::ImportOptions {
-        dry_run: false,
-        allow_mass_retire: false,
-        origin: kongjian::roster::service::Origin::Cli,
-        actor: None,
-        client: Default::default(),
-    };
     let package = package();
-    let report = kongjian::roster::service::import_path(
-        &app.state.db,
-        package.path(),
-        &options,
-        &kongjian::roster::service::Quiet,
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        report.outcome,
-        kongjian::roster::service::Outcome::Imported,
-        "{:#?}",
-        report.diagnostics.errors
-    );
+    let report = crate::fixtures::import(&app.state.db, &package, false).await;
     let import = report.id.clone().unwrap();
     let zip = package.zip();
     let mut browsers = sign_everyone_in(&app).await;

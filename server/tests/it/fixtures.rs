@@ -103,3 +103,29 @@ impl Package {
         self.dir.path()
     }
 }
+
+/// Import `package` as the command line would, and insist that it was imported.
+pub async fn import(
+    db: &sea_orm::DatabaseConnection,
+    package: &Package,
+    allow_mass_retire: bool,
+) -> kongjian::roster::service::ImportReport {
+    use kongjian::roster::service::{ImportOptions, Origin, Outcome, Quiet, import_path};
+    let options = ImportOptions {
+        dry_run: false,
+        allow_mass_retire,
+        origin: Origin::Cli,
+        actor: None,
+        client: Default::default(),
+    };
+    let report = import_path(db, package.path(), &options, &Quiet)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.outcome,
+        Outcome::Imported,
+        "{:#?}",
+        report.diagnostics.errors
+    );
+    report
+}

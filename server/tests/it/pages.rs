@@ -3,7 +3,6 @@
 
 use chrono::Utc;
 use kongjian::auth::codes;
-use kongjian::roster::service::{ImportOptions, Origin, Outcome, Quiet, import_path};
 use reqwest::StatusCode;
 
 use crate::fixtures::Package;
@@ -15,23 +14,12 @@ const PASSWORD: &str = "月落乌啼霜满天2026";
 /// Students 1–3 with parents and `bmp`, head teacher `t1` of class `k1`, administrators `da`,
 /// `sa1`, `sa2`, and `t2`, a teacher of the second school.
 async fn district(app: &TestApp) {
-    let package = Package::new(&[1, 2, 3]).with_admins();
-    let options = ImportOptions {
-        dry_run: false,
-        allow_mass_retire: false,
-        origin: Origin::Cli,
-        actor: None,
-        client: Default::default(),
-    };
-    let report = import_path(&app.state.db, package.path(), &options, &Quiet)
-        .await
-        .unwrap();
-    assert_eq!(
-        report.outcome,
-        Outcome::Imported,
-        "{:#?}",
-        report.diagnostics.errors
-    );
+    crate::fixtures::import(
+        &app.state.db,
+        &Package::new(&[1, 2, 3]).with_admins(),
+        false,
+    )
+    .await;
 }
 
 async fn code_for(app: &TestApp, sourced_id: &str) -> String {

@@ -2,7 +2,7 @@
 //! who may see whom, on SQLite and PostgreSQL.
 
 use kongjian::auth::tokens;
-use kongjian::roster::service::{ImportOptions, Origin, Outcome, Quiet, import_path};
+use kongjian::roster::service::{ImportOptions, Origin, Quiet, import_path};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -13,22 +13,7 @@ use crate::support::{TestApp, soon};
 /// Import the standard package (students 1–3 with parents, a teacher, admins, a second school).
 async fn district(app: &TestApp) -> Package {
     let package = Package::new(&[1, 2, 3]).with_admins();
-    let options = ImportOptions {
-        dry_run: false,
-        allow_mass_retire: false,
-        origin: Origin::Cli,
-        actor: None,
-        client: Default::default(),
-    };
-    let report = import_path(&app.state.db, package.path(), &options, &Quiet)
-        .await
-        .unwrap();
-    assert_eq!(
-        report.outcome,
-        Outcome::Imported,
-        "{:#?}",
-        report.diagnostics.errors
-    );
+    crate::fixtures::import(&app.state.db, &package, false).await;
     package
 }
 

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use kongjian::roster::entity::{person, roster_import};
-use kongjian::roster::service::{self, ImportOptions, Origin, Outcome, Quiet, import_path};
+use kongjian::roster::service::{self, ImportOptions, Origin, Outcome};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -28,16 +28,7 @@ fn options() -> ImportOptions {
 
 /// Import `students` (each with a parent), a teacher and the administrators from the command line.
 async fn district(app: &TestApp, students: &[u32]) {
-    let package = Package::new(students).with_admins();
-    let report = import_path(&app.state.db, package.path(), &options(), &Quiet)
-        .await
-        .unwrap();
-    assert_eq!(
-        report.outcome,
-        Outcome::Imported,
-        "{:#?}",
-        report.diagnostics.errors
-    );
+    crate::fixtures::import(&app.state.db, &Package::new(students).with_admins(), false).await;
 }
 
 fn browser() -> reqwest::Client {

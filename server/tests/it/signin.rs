@@ -6,7 +6,6 @@ use std::time::Duration;
 use chrono::Utc;
 use kongjian::auth::codes;
 use kongjian::auth::entity::activation_code;
-use kongjian::roster::service::{ImportOptions, Origin, Outcome, Quiet, import_path};
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -19,22 +18,7 @@ use crate::support::{TestApp, soon};
 const PASSWORD: &str = "春眠不觉晓2026";
 
 async fn import(app: &TestApp, package: &Package, allow_mass_retire: bool) {
-    let options = ImportOptions {
-        dry_run: false,
-        allow_mass_retire,
-        origin: Origin::Cli,
-        actor: None,
-        client: Default::default(),
-    };
-    let report = import_path(&app.state.db, package.path(), &options, &Quiet)
-        .await
-        .unwrap();
-    assert_eq!(
-        report.outcome,
-        Outcome::Imported,
-        "{:#?}",
-        report.diagnostics.errors
-    );
+    crate::fixtures::import(&app.state.db, package, allow_mass_retire).await;
 }
 
 async fn district(app: &TestApp) {

@@ -5,7 +5,6 @@
 use kongjian::audit::entity::audit_event;
 use kongjian::auth::entity::session_row;
 use kongjian::config::{OidcConfig, OidcMatch};
-use kongjian::roster::service::{ImportOptions, Origin, Outcome, Quiet, import_path};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
@@ -94,22 +93,7 @@ async fn import_district(app: &TestApp) {
         package.append("users.csv", &user);
         package.append("roles.csv", &role);
     }
-    let options = ImportOptions {
-        dry_run: false,
-        allow_mass_retire: false,
-        origin: Origin::Cli,
-        actor: None,
-        client: Default::default(),
-    };
-    let report = import_path(&app.state.db, package.path(), &options, &Quiet)
-        .await
-        .unwrap();
-    assert_eq!(
-        report.outcome,
-        Outcome::Imported,
-        "{:#?}",
-        report.diagnostics.errors
-    );
+    crate::fixtures::import(&app.state.db, &package, false).await;
 }
 
 /// The whole flow as `login`: the app's answer to the callback.

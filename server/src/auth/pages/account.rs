@@ -151,6 +151,6 @@ pub(super) async fn sign_out_everywhere(
     )
     .await?;
     // The row is gone; flushing keeps this request from writing it back.
-    sessions::sign_out(&session).await?;
+    sessions::sign_out(&session, &state.db, None, &client).await?;
     Ok(see_other("/login?signed_out=everywhere"))
 }

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{inline_error, safe_next, see_other, signed_in_redirect};
-use crate::audit::{self, Action, Event, Outcome};
 use crate::auth::client::ClientInfo;
 use crate::auth::password::MIN_LEN;
 use crate::auth::sessions::{self, Method};
@@ -265,13 +264,12 @@ pub(super) async fn logout(
     session: Session,
     caller: Option<Principal>,
 ) -> Result<Response, AppError> {
-    if let Some(caller) = caller {
-        audit::record(
-            &state.db,
-            Event::new(Action::SignOut, Outcome::Ok, &client).actor(&caller.person.id),
-        )
-        .await?;
-    }
-    sessions::sign_out(&session).await?;
+    sessions::sign_out(
+        &session,
+        &state.db,
+        caller.as_ref().map(|c| &c.person),
+        &client,
+    )
+    .await?;
     Ok(see_other("/"))
 }
