@@ -99,10 +99,9 @@ pub fn router(state: AppState) -> Router {
                     TraceLayer::new_for_http()
                         .make_span_with(request_span)
                         .on_response(
-                            // One line per request at debug (`KONGJIAN_LOG=info,tower_http=debug`);
-                            // server errors are logged at error level regardless.
+                            // One line per request: the access log operators rely on.
                             DefaultOnResponse::new()
-                                .level(Level::DEBUG)
+                                .level(Level::INFO)
                                 .latency_unit(LatencyUnit::Millis),
                         ),
                 )
