@@ -108,8 +108,7 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(err) => return report(&StartupError::Setting(err)),
     };
-    // Held to the end of main, so that the last lines ("stopped") are written before exit.
-    let _logs = kongjian::telemetry::init(config.log_format, &config.log_filter);
+    kongjian::telemetry::init(config.log_format, &config.log_filter);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

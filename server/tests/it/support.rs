@@ -88,8 +88,7 @@ impl TestApp {
         listener: TcpListener,
         tweak: impl FnOnce(&mut Config),
     ) -> TestApp {
-        // The first call's writer serves the whole test process.
-        std::mem::forget(kongjian::telemetry::init(LogFormat::Text, "warn"));
+        kongjian::telemetry::init(LogFormat::Text, "warn");
         let dir = tempfile::tempdir().expect("temp dir");
         let database = TestDatabase::create(backend, dir.path()).await;
         let mut config = test_config(dir.path(), database.url.clone());
