@@ -69,12 +69,17 @@ enum TokenCommand {
 
 #[derive(Subcommand)]
 enum CodesCommand {
-    /// Issue a code for every pupil of a class and every parent of those pupils; earlier
-    /// unused codes of those people stop working.
+    /// Issue a code for every pupil of a class and every parent of those pupils (`--class`),
+    /// or for one person such as a teacher or an administrator (`--user`); earlier unused
+    /// codes of those people stop working.
+    #[command(group(clap::ArgGroup::new("who").required(true).args(["class", "user"])))]
     Issue {
         /// The class's roster sourcedId.
         #[arg(long)]
-        class: String,
+        class: Option<String>,
+        /// One person's roster sourcedId.
+        #[arg(long)]
+        user: Option<String>,
         /// Print `[{"sourced_id", "name", "role", "code"}]` instead of a table.
         #[arg(long)]
         json: bool,
@@ -142,10 +147,11 @@ fn main() -> ExitCode {
                 command:
                     CodesCommand::Issue {
                         class,
+                        user,
                         json,
                         expires_days,
                     },
-            } => codes_issue(config, &class, json, expires_days).await,
+            } => codes_issue(config, class, user, json, expires_days).await,
         }
     });
     match result {
@@ -234,13 +240,20 @@ async fn token(config: kongjian::Config, command: TokenCommand) -> Result<(), St
 
 async fn codes_issue(
     config: kongjian::Config,
-    class: &str,
+    class: Option<String>,
+    user: Option<String>,
     json: bool,
     expires_days: Option<u32>,
 ) -> Result<(), StartupError> {
+    use kongjian::auth::cli::{Who, issue};
     let (db, _) = kongjian::connect_and_migrate(&config.database_url).await?;
     let days = expires_days.filter(|d| *d > 0).unwrap_or(config.code_days);
-    let result = kongjian::auth::cli::issue(&db, class, days, json, &config.base_url()).await;
+    let who = match (class, user) {
+        (Some(class), _) => Who::Class(class),
+        (None, Some(user)) => Who::Person(user),
+        (None, None) => Who::Class(String::new()),
+    };
+    let result = issue(&db, &who, days, json, &config.base_url()).await;
     db.close().await.map_err(anyhow::Error::from)?;
     result.map_err(|e| StartupError::Other(anyhow::anyhow!("{e}")))
 }

@@ -265,3 +265,64 @@ async fn an_empty_database_gets_the_demo_district_unless_turned_off() {
         );
     }
 }
+
+#[tokio::test]
+async fn codes_are_issued_for_a_class_or_one_person_as_json() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = TestDatabase::create(backend, dir.path()).await;
+        let (ok, _, stderr) = import(
+            dir.path(),
+            &db.url,
+            &[repo("assets/cn-roster-example").to_str().unwrap()],
+        );
+        assert!(ok, "{stderr}");
+        let codes = |args: &[&str]| {
+            let mut cmd = command(dir.path());
+            cmd.env("KONGJIAN_DATABASE_URL", &db.url)
+                .args(["codes", "issue"])
+                .args(args);
+            run_to_end(cmd)
+        };
+
+        let (status, stdout, stderr) = codes(&["--class", "C0302", "--json"]);
+        assert!(status.success(), "{stderr}");
+        let issued: Vec<Value> = serde_json::from_str(&stdout).expect("a JSON array alone");
+        assert!(!issued.is_empty());
+        for slip in &issued {
+            let keys: Vec<&str> = slip
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(keys, ["code", "name", "role", "sourced_id"], "{slip}");
+            let code = slip["code"].as_str().unwrap();
+            assert!(
+                code.len() == 9 && !code.contains(['0', 'O', '1', 'I']),
+                "{code}"
+            );
+        }
+        let roles: Vec<&str> = issued.iter().map(|s| s["role"].as_str().unwrap()).collect();
+        assert!(
+            roles.contains(&"student") && roles.iter().any(|r| *r != "student"),
+            "{roles:?}"
+        );
+
+        let (status, stdout, stderr) = codes(&["--user", "T001", "--json"]);
+        assert!(status.success(), "{stderr}");
+        let teacher: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(teacher.len(), 1);
+        assert_eq!(teacher[0]["sourced_id"], "T001");
+        assert_eq!(teacher[0]["role"], "teacher");
+
+        let (status, _, stderr) = codes(&["--class", "NOPE", "--json"]);
+        assert!(!status.success());
+        assert!(
+            stderr.contains("NOPE") && stderr.contains("班级"),
+            "{stderr}"
+        );
+        let (status, _, stderr) = codes(&["--json"]);
+        assert!(!status.success(), "--class or --user is required: {stderr}");
+    }
+}

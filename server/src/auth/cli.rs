@@ -1,4 +1,5 @@
-//! `kongjian codes issue`: activation codes for a class, from the operator's shell.
+//! `kongjian codes issue`: activation codes for a class, or for one person (a teacher, an
+//! administrator: the first people in, before anyone can issue codes in the browser).
 
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
@@ -21,26 +22,52 @@ struct CodeLine<'a> {
 pub enum CodesError {
     #[error("没有找到标识为“{0}”的在用班级 / no active class has the sourcedId \"{0}\"")]
     UnknownClass(String),
+    #[error("没有找到标识为“{0}”的在用人员 / no active person has the sourcedId \"{0}\"")]
+    UnknownPerson(String),
     #[error(transparent)]
     App(#[from] crate::error::AppError),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }
 
-/// Issue codes for every pupil and parent of the class; print them as JSON or a table.
+/// Whom codes are issued for.
+pub enum Who {
+    Class(String),
+    Person(String),
+}
+
+/// Issue codes for every pupil and parent of a class, or for one person; print them as JSON
+/// or a table.
 pub async fn issue(
     db: &DatabaseConnection,
-    class_sourced_id: &str,
+    who: &Who,
     days: u32,
     json: bool,
     base_url: &str,
 ) -> Result<(), CodesError> {
-    let class = relations::class_by_sourced_id(db, class_sourced_id)
-        .await?
-        .ok_or_else(|| CodesError::UnknownClass(class_sourced_id.to_owned()))?;
-    let issued =
-        service::issue_class_codes(db, None, &class, days, &ClientInfo::default(), Utc::now())
+    let (title, issued) = match who {
+        Who::Class(sourced_id) => {
+            let class = relations::class_by_sourced_id(db, sourced_id)
+                .await?
+                .ok_or_else(|| CodesError::UnknownClass(sourced_id.clone()))?;
+            let issued = service::issue_class_codes(
+                db,
+                None,
+                &class,
+                days,
+                &ClientInfo::default(),
+                Utc::now(),
+            )
             .await?;
+            (format!("{}（{}）", class.title, class.sourced_id), issued)
+        }
+        Who::Person(sourced_id) => {
+            let issued = service::issue_person_code(db, sourced_id, days, Utc::now())
+                .await?
+                .ok_or_else(|| CodesError::UnknownPerson(sourced_id.clone()))?;
+            (issued.name.clone(), vec![issued])
+        }
+    };
     if json {
         let lines: Vec<CodeLine> = issued
             .iter()
@@ -57,7 +84,7 @@ pub async fn issue(
         );
         return Ok(());
     }
-    println!("{}（{}）", class.title, class.sourced_id);
+    println!("{title}");
     println!(
         "{:<12}  {:<10}  {:<9}  姓名 / name",
         "sourcedId", "role", "code"

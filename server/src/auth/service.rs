@@ -334,13 +334,7 @@ pub async fn reissue_code(
     )
     .await?;
     txn.commit().await?;
-    let roles = store::active_roles(db, &target.id).await?;
-    let role = roles
-        .iter()
-        .map(|r| r.role.clone())
-        .find(|r| r == "student" || relations::FAMILY_ROLES.contains(&r.as_str()))
-        .or_else(|| roles.first().map(|r| r.role.clone()))
-        .unwrap_or_default();
+    let role = primary_role(db, &target.id).await?;
     Ok(IssuedCode {
         sourced_id: target.sourced_id,
         name: target.display_name,
@@ -349,6 +343,53 @@ pub async fn reissue_code(
         children: Vec::new(),
         expires_at,
     })
+}
+
+/// A code for one active person, issued by the operator's CLI (audited); `None` when the
+/// sourcedId names no active person.
+pub async fn issue_person_code(
+    db: &DatabaseConnection,
+    sourced_id: &str,
+    days: u32,
+    now: DateTime<Utc>,
+) -> Result<Option<IssuedCode>, AppError> {
+    let Some(target) = store::find_by_sourced_id(db, sourced_id).await? else {
+        return Ok(None);
+    };
+    if target.status != ACTIVE {
+        return Ok(None);
+    }
+    let txn = db.begin().await?;
+    let (code, expires_at) = codes::issue(&txn, &target, None, days, now).await?;
+    audit::record_at(
+        &txn,
+        Event::new(Action::CodesIssued, Outcome::Ok, &ClientInfo::default())
+            .subject(&target.id)
+            .detail(json!({"count": 1, "by": "cli"})),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    let role = primary_role(db, &target.id).await?;
+    Ok(Some(IssuedCode {
+        sourced_id: target.sourced_id,
+        name: target.display_name,
+        role,
+        code,
+        children: Vec::new(),
+        expires_at,
+    }))
+}
+
+/// The role to print on a person's slip: student or family role first, else the first role.
+async fn primary_role(db: &DatabaseConnection, person_id: &str) -> Result<String, AppError> {
+    let roles = store::active_roles(db, person_id).await?;
+    Ok(roles
+        .iter()
+        .map(|r| r.role.clone())
+        .find(|r| r == "student" || relations::FAMILY_ROLES.contains(&r.as_str()))
+        .or_else(|| roles.first().map(|r| r.role.clone()))
+        .unwrap_or_default())
 }
 
 /// Audit a token created by the operator's CLI.
