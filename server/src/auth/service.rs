@@ -1,11 +1,14 @@
 //! Signing in and the administration around it: decisions, authorization and audit, with the
 //! HTTP handlers kept thin.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -14,10 +17,11 @@ use super::client::ClientInfo;
 use super::codes::{self, IssuedCode};
 use super::entity::credential;
 use super::{password, session_store, throttle, tokens};
+use crate::audit::service::descendants;
 use crate::audit::{self, Action, Event, Outcome};
 use crate::error::{AppError, ErrorCode};
 use crate::people::{relations, service as people, store};
-use crate::roster::entity::{class, person};
+use crate::roster::entity::{class, org, person};
 use crate::roster::plan::normalise_phone;
 use crate::roster::snapshot::ACTIVE;
 
@@ -390,6 +394,65 @@ async fn primary_role(db: &DatabaseConnection, person_id: &str) -> Result<String
         .find(|r| r == "student" || relations::FAMILY_ROLES.contains(&r.as_str()))
         .or_else(|| roles.first().map(|r| r.role.clone()))
         .unwrap_or_default())
+}
+
+/// The classes of one school that someone may issue codes for.
+pub struct SchoolClasses {
+    pub school: String,
+    pub classes: Vec<class::Model>,
+}
+
+/// Classes `viewer` manages: those they head, and every class of the schools they administer
+/// (or that lie below an org they administer), grouped by school.
+pub async fn manageable_classes(
+    db: &impl ConnectionTrait,
+    viewer: &person::Model,
+) -> Result<Vec<SchoolClasses>, DbErr> {
+    let headed = relations::taught_classes(db, viewer, true).await?;
+    let admin_orgs = people::administered_orgs(db, viewer).await?;
+    if headed.is_empty() && admin_orgs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut which = Condition::any();
+    if !headed.is_empty() {
+        which = which.add(class::Column::Id.is_in(headed));
+    }
+    if !admin_orgs.is_empty() {
+        let orgs = org::Entity::find().all(db).await?;
+        which = which.add(class::Column::SchoolId.is_in(descendants(&orgs, &admin_orgs)));
+    }
+    let classes = class::Entity::find()
+        .filter(which)
+        .filter(class::Column::Status.eq(ACTIVE))
+        .all(db)
+        .await?;
+    let school_ids = classes.iter().map(|c| c.school_id.clone()).collect();
+    let schools = store::orgs_by_id(db, school_ids).await?;
+    let mut grouped: BTreeMap<(String, String), Vec<class::Model>> = BTreeMap::new();
+    for class in classes {
+        let name = schools
+            .get(&class.school_id)
+            .map_or_else(|| class.school_id.clone(), |o| o.name.clone());
+        grouped
+            .entry((name, class.school_id.clone()))
+            .or_default()
+            .push(class);
+    }
+    Ok(grouped
+        .into_iter()
+        .map(|((school, _), mut classes)| {
+            classes.sort_by(|a, b| (&a.grades, &a.title).cmp(&(&b.grades, &b.title)));
+            SchoolClasses { school, classes }
+        })
+        .collect())
+}
+
+/// Whether the person has set a password (at their first visit with a code).
+pub async fn has_password(db: &impl ConnectionTrait, person_id: &str) -> Result<bool, DbErr> {
+    Ok(credential::Entity::find_by_id(person_id.to_owned())
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// Audit a token created by the operator's CLI.

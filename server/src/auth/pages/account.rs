@@ -4,14 +4,12 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use chrono::Utc;
-use sea_orm::EntityTrait;
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::sign_in::next_time_hint;
-use super::{codes, see_other, to_login};
+use super::{see_other, to_login};
 use crate::auth::client::ClientInfo;
-use crate::auth::entity::credential;
 use crate::auth::service;
 use crate::auth::sessions::{self, Method, SessionView};
 use crate::error::AppError;
@@ -92,10 +90,7 @@ pub(super) async fn page(
     let tr = ctx.tr(&state.i18n);
     let db = &state.db;
     let view = people::view(db, person).await?;
-    let has_password = credential::Entity::find_by_id(person.id.clone())
-        .one(db)
-        .await?
-        .is_some();
+    let has_password = service::has_password(db, &person.id).await?;
     let next_time = if has_password {
         next_time_hint(tr, person)
     } else {
@@ -124,7 +119,7 @@ pub(super) async fn page(
         next_time,
         sso_label: state.config.oidc.as_ref().map(|o| o.label.clone()),
         sessions,
-        manages_classes: !codes::manageable_classes(db, person).await?.is_empty(),
+        manages_classes: !service::manageable_classes(db, person).await?.is_empty(),
         reads_audit: !people::administered_orgs(db, person).await?.is_empty(),
     };
     Ok(render(&page, ctx.lang))

@@ -4,8 +4,6 @@
 //! Codes are stored hashed, so the sheet is the only place they are ever shown: it is the
 //! answer to the POST that issues them, marked `no-store`.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -13,10 +11,9 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use qrcode::QrCode;
 use qrcode::render::svg;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DbErr};
 
 use super::to_login;
-use crate::audit::service::descendants;
 use crate::auth::client::ClientInfo;
 use crate::auth::codes::IssuedCode;
 use crate::auth::service;
@@ -25,67 +22,15 @@ use crate::http::assets;
 use crate::http::display::local_date;
 use crate::http::layout::{Layout, PageContext, render};
 use crate::i18n::Tr;
-use crate::people::{relations, service as people, store};
-use crate::roster::entity::{class, org, person};
-use crate::roster::snapshot::ACTIVE;
+use crate::people::{relations, store};
+use crate::roster::entity::class;
 use crate::state::AppState;
-
-/// The classes of one school that someone may issue codes for.
-pub(super) struct SchoolClasses {
-    pub school: String,
-    pub classes: Vec<class::Model>,
-}
-
-/// Classes `viewer` manages: those they head, and every class of the schools they administer
-/// (or that lie below an org they administer), grouped by school.
-pub(super) async fn manageable_classes(
-    db: &impl ConnectionTrait,
-    viewer: &person::Model,
-) -> Result<Vec<SchoolClasses>, DbErr> {
-    let headed = relations::taught_classes(db, viewer, true).await?;
-    let admin_orgs = people::administered_orgs(db, viewer).await?;
-    if headed.is_empty() && admin_orgs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut which = Condition::any();
-    if !headed.is_empty() {
-        which = which.add(class::Column::Id.is_in(headed));
-    }
-    if !admin_orgs.is_empty() {
-        let orgs = org::Entity::find().all(db).await?;
-        which = which.add(class::Column::SchoolId.is_in(descendants(&orgs, &admin_orgs)));
-    }
-    let classes = class::Entity::find()
-        .filter(which)
-        .filter(class::Column::Status.eq(ACTIVE))
-        .all(db)
-        .await?;
-    let school_ids = classes.iter().map(|c| c.school_id.clone()).collect();
-    let schools = store::orgs_by_id(db, school_ids).await?;
-    let mut grouped: BTreeMap<(String, String), Vec<class::Model>> = BTreeMap::new();
-    for class in classes {
-        let name = schools
-            .get(&class.school_id)
-            .map_or_else(|| class.school_id.clone(), |o| o.name.clone());
-        grouped
-            .entry((name, class.school_id.clone()))
-            .or_default()
-            .push(class);
-    }
-    Ok(grouped
-        .into_iter()
-        .map(|((school, _), mut classes)| {
-            classes.sort_by(|a, b| (&a.grades, &a.title).cmp(&(&b.grades, &b.title)));
-            SchoolClasses { school, classes }
-        })
-        .collect())
-}
 
 #[derive(Template)]
 #[template(path = "auth/classes.html")]
 struct ClassesPage<'a> {
     page: Layout<'a>,
-    schools: Vec<SchoolClasses>,
+    schools: Vec<service::SchoolClasses>,
 }
 
 pub(super) async fn classes(
@@ -97,7 +42,7 @@ pub(super) async fn classes(
     };
     let page = ClassesPage {
         page: ctx.layout(&state.i18n, "auth.codes.classes_title"),
-        schools: manageable_classes(&state.db, &viewer.person).await?,
+        schools: service::manageable_classes(&state.db, &viewer.person).await?,
     };
     Ok(render(&page, ctx.lang))
 }
