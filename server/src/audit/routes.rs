@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub fn api_router() -> Router<AppState> {
-    Router::new().route("/audit", get(list))
+    Router::new().route("/api/v1/audit", get(list))
 }
 
 #[derive(Debug, Deserialize)]

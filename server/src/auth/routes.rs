@@ -20,21 +20,21 @@ use crate::state::AppState;
 
 pub fn api_router() -> Router<AppState> {
     Router::new()
-        .route("/auth/login", post(login))
-        .route("/auth/activate", post(activate))
-        .route("/auth/logout", post(logout))
-        .route("/auth/logout-everywhere", post(logout_everywhere))
-        .route("/auth/session", get(current_session))
-        .route("/auth/sessions", get(list_sessions))
-        .route("/classes/{sourced_id}/codes", post(class_codes))
-        .route("/people/{sourced_id}/code", post(person_code))
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/activate", post(activate))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/logout-everywhere", post(logout_everywhere))
+        .route("/api/v1/auth/session", get(current_session))
+        .route("/api/v1/auth/sessions", get(list_sessions))
+        .route("/api/v1/classes/{sourced_id}/codes", post(class_codes))
+        .route("/api/v1/people/{sourced_id}/code", post(person_code))
         .route(
-            "/people/{sourced_id}/sign-out-everywhere",
+            "/api/v1/people/{sourced_id}/sign-out-everywhere",
             post(person_sign_out_everywhere),
         )
-        .route("/people/{sourced_id}/roles", post(grant_role))
+        .route("/api/v1/people/{sourced_id}/roles", post(grant_role))
         .route(
-            "/people/{sourced_id}/roles/{role}",
+            "/api/v1/people/{sourced_id}/roles/{role}",
             axum::routing::delete(revoke_role),
         )
 }

@@ -14,8 +14,8 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/me", get(me))
-        .route("/people/{sourced_id}", get(person))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/people/{sourced_id}", get(person))
 }
 
 /// The caller as the roster knows them; the answer is kept per person for a few seconds (see
