@@ -36,20 +36,8 @@ PASSWORD=${PASSWORD:-chun-mian-bu-jue-xiao-2026}
 GOAL_P99_MS=50
 GOAL_RATIO=0.5
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "auth.sh: $*"; exit 1; }
-
-need_tool() { # command, Debian package
-    command -v "$1" >/dev/null 2>&1 && return 0
-    say "installing $2 (for $1)…"
-    if [ "$(id -u)" = 0 ]; then
-        (apt-get install -y -q "$2" >/dev/null 2>&1 ||
-            { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "$2" >/dev/null; }) ||
-            die "cannot install $2"
-    else
-        die "$1 is missing: apt-get install $2"
-    fi
-}
+# shellcheck source=common.sh
+. "$ROOT/tests/bench/common.sh"
 need_tool jq jq
 need_tool curl curl
 need_tool wrk wrk
@@ -59,12 +47,7 @@ done
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "WARMUP must be a whole number of seconds"
 
 # ---------------------------------------------------------------- build
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
-if [ -z "${SKIP_BUILD:-}" ]; then
-    say "building release (cargo build --release -p kongjian -p kongjian-e2e)…"
-    (cd "$ROOT" && cargo build --release -p kongjian -p kongjian-e2e) >&2
-fi
+build_release
 BIN=$TARGET/release/kongjian
 GEN=$TARGET/release/roster-gen
 LOAD=$TARGET/release/auth-bench

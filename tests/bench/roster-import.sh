@@ -31,32 +31,15 @@ GOAL_IMPORT_S=15
 GOAL_RSS_KB=$((1536 * 1024))
 GOAL_REIMPORT_S=5
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "roster-import.sh: $*"; exit 1; }
-
-need_tool() { # command, Debian package
-    command -v "$1" >/dev/null 2>&1 && return 0
-    say "installing $2 (for $1)…"
-    if [ "$(id -u)" = 0 ]; then
-        (apt-get install -y -q "$2" >/dev/null 2>&1 ||
-            { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "$2" >/dev/null; }) ||
-            die "cannot install $2"
-    else
-        die "$1 is missing: apt-get install $2"
-    fi
-}
+# shellcheck source=common.sh
+. "$ROOT/tests/bench/common.sh"
 [ -x /usr/bin/time ] || need_tool /usr/bin/time time
 need_tool jq jq
 need_tool psql postgresql-client
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer"
 
 # ---------------------------------------------------------------- build
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
-if [ -z "${SKIP_BUILD:-}" ]; then
-    say "building release (cargo build --release -p kongjian -p kongjian-e2e)…"
-    (cd "$ROOT" && cargo build --release -p kongjian -p kongjian-e2e) >&2
-fi
+build_release
 BIN=$TARGET/release/kongjian
 GEN=$TARGET/release/roster-gen
 [ -x "$BIN" ] || die "$BIN is missing"

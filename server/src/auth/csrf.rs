@@ -41,6 +41,18 @@ pub fn cookie(token: &str, secure: bool) -> Option<HeaderValue> {
     .ok()
 }
 
+/// Set `token` as the browser's CSRF cookie on `response`.
+pub fn set_cookie(response: &mut Response, token: &str, secure: bool) {
+    if let Some(value) = cookie(token, secure) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// Give `response` a fresh token (at every sign-in, with the new session id).
+pub fn rotate(response: &mut Response, secure: bool) {
+    set_cookie(response, &generate(), secure);
+}
+
 /// A cookie's value from the request's `Cookie` headers.
 pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -53,7 +65,8 @@ pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.trim())
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
+/// Compare secrets without letting the time taken tell how much of them matched.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -169,9 +182,8 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     if wants_cookie
         && !already_set
         && let Some(token) = &token
-        && let Some(value) = cookie(token, state.config.secure_cookies())
     {
-        response.headers_mut().append(header::SET_COOKIE, value);
+        set_cookie(&mut response, token, state.config.secure_cookies());
     }
     response
 }

@@ -27,7 +27,6 @@ mod provider;
 
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::Utc;
@@ -169,7 +168,7 @@ async fn finish(
         now,
     )
     .await?;
-    Ok(signed_in_redirect(state, &pending.next))
+    Ok(super::pages::signed_in_redirect(state, &pending.next))
 }
 
 /// The code of a callback that answers the flow this browser started: its `state` is the one
@@ -178,7 +177,7 @@ fn checked_code(sso: &Sso, pending: &Pending, query: CallbackQuery) -> Result<St
     let state_matches = query
         .state
         .as_deref()
-        .is_some_and(|s| constant_time_eq(s, &pending.state));
+        .is_some_and(|s| csrf::constant_time_eq(s, &pending.state));
     if !state_matches {
         tracing::warn!("single sign-on callback with a wrong or missing state");
         return Err(AppError::new(ErrorCode::CsrfFailed));
@@ -208,15 +207,6 @@ async fn identify(sso: &Sso, code: String, pending: &Pending) -> Result<String, 
             Err(AppError::new(ErrorCode::SsoUnavailable))
         }
     }
-}
-
-/// Go on to `next` with a fresh CSRF token, rotated with the session id.
-fn signed_in_redirect(state: &AppState, next: &str) -> Response {
-    let mut response = Redirect::to(next).into_response();
-    if let Some(cookie) = csrf::cookie(&csrf::generate(), state.config.secure_cookies()) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
 }
 
 /// A failed flow leaves no pre-login session behind (a signed-in one is kept).
@@ -314,16 +304,8 @@ async fn refuse(
 
 /// `next` when it is a path on this site, else the home page.
 fn local_next(next: Option<&str>) -> String {
-    next.filter(|n| crate::home::is_local_path(n) && !n.chars().any(char::is_control))
+    next.filter(|n| crate::home::is_local_path(n))
         .map_or_else(|| "/".to_owned(), str::to_owned)
-}
-
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 #[cfg(test)]

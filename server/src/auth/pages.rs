@@ -55,7 +55,7 @@ pub(crate) fn to_login(here: &str) -> Response {
 /// sign-in pages, which would send a signed-in person in circles), else the home page.
 pub(crate) fn safe_next(next: Option<&str>) -> String {
     next.map(str::trim)
-        .filter(|n| is_local_path(n) && !n.chars().any(char::is_control))
+        .filter(|n| is_local_path(n))
         .filter(|n| {
             let path = n.split(['?', '#']).next().unwrap_or_default();
             !matches!(path, "/login" | "/activate" | "/logout")
@@ -66,9 +66,7 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
 /// A 303 that also replaces the CSRF token, as at every sign-in (the session id changes too).
 pub(crate) fn signed_in_redirect(state: &AppState, location: &str) -> Response {
     let mut response = see_other(location);
-    if let Some(cookie) = csrf::cookie(&csrf::generate(), state.config.secure_cookies()) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
+    csrf::rotate(&mut response, state.config.secure_cookies());
     response
 }
 

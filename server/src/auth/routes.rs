@@ -1,7 +1,7 @@
 //! The sign-in API: `/api/v1/auth/*`, and code issuing and signing out on behalf of people.
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -68,9 +68,7 @@ pub fn signed_in_response(state: &AppState, person: &person::Model) -> Response 
         csrf_token: token.clone(),
     })
     .into_response();
-    if let Some(cookie) = csrf::cookie(&token, state.config.secure_cookies()) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
+    csrf::set_cookie(&mut response, &token, state.config.secure_cookies());
     response
 }
 

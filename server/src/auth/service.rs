@@ -228,6 +228,7 @@ pub async fn sign_out_everywhere(
     let ids = [target.id.clone()];
     let sessions_ended = session_store::delete_for_people(&txn, &ids).await?;
     let tokens_revoked = tokens::revoke_all_for(&txn, &ids, now).await?;
+    crate::cache::bump(&txn).await?;
     audit::record_at(
         &txn,
         Event::new(Action::SignOutEverywhere, Outcome::Ok, client)
@@ -326,23 +327,33 @@ pub async fn reissue_code(
     if target.status != ACTIVE {
         return Err(AppError::new(ErrorCode::Conflict));
     }
+    issue_one(db, Some(actor), &target, days, client, now).await
+}
+
+/// Issue, audit and describe one person's code; `actor` is `None` for the operator's CLI.
+async fn issue_one(
+    db: &DatabaseConnection,
+    actor: Option<&person::Model>,
+    target: &person::Model,
+    days: u32,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<IssuedCode, AppError> {
     let txn = db.begin().await?;
-    let (code, expires_at) = codes::issue(&txn, &target, Some(&actor.id), days, now).await?;
-    audit::record_at(
-        &txn,
-        Event::new(Action::CodesIssued, Outcome::Ok, client)
-            .actor(&actor.id)
-            .subject(&target.id)
-            .detail(json!({"count": 1})),
-        now,
-    )
-    .await?;
+    let issued_by = actor.map(|a| a.id.as_str());
+    let (code, expires_at) = codes::issue(&txn, target, issued_by, days, now).await?;
+    let mut event = Event::new(Action::CodesIssued, Outcome::Ok, client)
+        .subject(&target.id)
+        .detail(json!({"count": 1, "by": if actor.is_some() { "web" } else { "cli" }}));
+    if let Some(actor) = actor {
+        event = event.actor(&actor.id);
+    }
+    audit::record_at(&txn, event, now).await?;
     txn.commit().await?;
-    let role = primary_role(db, &target.id).await?;
     Ok(IssuedCode {
-        sourced_id: target.sourced_id,
-        name: target.display_name,
-        role,
+        sourced_id: target.sourced_id.clone(),
+        name: target.display_name.clone(),
+        role: primary_role(db, &target.id).await?,
         code,
         children: Vec::new(),
         expires_at,
@@ -363,26 +374,8 @@ pub async fn issue_person_code(
     if target.status != ACTIVE {
         return Ok(None);
     }
-    let txn = db.begin().await?;
-    let (code, expires_at) = codes::issue(&txn, &target, None, days, now).await?;
-    audit::record_at(
-        &txn,
-        Event::new(Action::CodesIssued, Outcome::Ok, &ClientInfo::default())
-            .subject(&target.id)
-            .detail(json!({"count": 1, "by": "cli"})),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    let role = primary_role(db, &target.id).await?;
-    Ok(Some(IssuedCode {
-        sourced_id: target.sourced_id,
-        name: target.display_name,
-        role,
-        code,
-        children: Vec::new(),
-        expires_at,
-    }))
+    let issued = issue_one(db, None, &target, days, &ClientInfo::default(), now).await?;
+    Ok(Some(issued))
 }
 
 /// The role to print on a person's slip: student or family role first, else the first role.

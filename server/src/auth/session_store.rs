@@ -147,15 +147,12 @@ impl SessionStore for DbSessionStore {
 }
 
 /// End every session of these people (sign out everywhere, retirement). Returns how many ended.
-/// Bumps the cache epoch, so that no node keeps serving a copy of an ended session.
+/// The caller bumps the cache epoch in the same transaction (`crate::cache::bump`), so that no
+/// node keeps serving a copy of an ended session.
 pub async fn delete_for_people(
     db: &impl ConnectionTrait,
     person_ids: &[String],
 ) -> Result<u64, DbErr> {
-    if person_ids.is_empty() {
-        return Ok(0);
-    }
-    crate::cache::bump(db).await?;
     let mut ended = 0;
     for chunk in person_ids.chunks(400) {
         ended += session_row::Entity::delete_many()

@@ -160,6 +160,18 @@ on_both_databases! {
     }
 }
 
+/// A sign-in from the client address `from` (the server believes `X-Forwarded-For` from the
+/// loopback proxy), in a fresh browser.
+async fn login_from(app: &TestApp, login: &str, password: &str, from: &str) -> reqwest::Response {
+    browser()
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", from)
+        .json(&json!({"login": login, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Wrong passwords for `login` until the server throttles; returns how many it took.
 async fn fail_until_throttled(
     app: &TestApp,
@@ -167,13 +179,7 @@ async fn fail_until_throttled(
     xff: &str,
 ) -> (usize, reqwest::Response) {
     for attempt in 1..=12 {
-        let response = browser()
-            .post(app.url("/api/v1/auth/login"))
-            .header("x-forwarded-for", xff)
-            .json(&json!({"login": login_name, "password": "wrong-password"}))
-            .send()
-            .await
-            .unwrap();
+        let response = login_from(app, login_name, "wrong-password", xff).await;
         if response.status() == StatusCode::TOO_MANY_REQUESTS {
             return (attempt, response);
         }
@@ -192,33 +198,15 @@ on_both_databases! {
         let body: Value = throttled.json().await.unwrap();
         assert_eq!(body["error"]["code"], "too_many_attempts");
         // Even the right password waits, from that address...
-        let response = browser()
-            .post(app.url("/api/v1/auth/login"))
-            .header("x-forwarded-for", "198.51.100.1")
-            .json(&json!({"login": "13800000001", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
+        let response = login_from(&app, "13800000001", PASSWORD, "198.51.100.1").await;
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         // ...but the parent at home is not locked out by a stranger elsewhere.
-        let response = browser()
-            .post(app.url("/api/v1/auth/login"))
-            .header("x-forwarded-for", "203.0.113.50")
-            .json(&json!({"login": "13800000001", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
+        let response = login_from(&app, "13800000001", PASSWORD, "203.0.113.50").await;
         assert_eq!(response.status(), StatusCode::OK);
         // The delay ends by itself.
         assert!(wait <= 4, "{wait}");
         tokio::time::sleep(Duration::from_secs(wait + 1)).await;
-        let response = browser()
-            .post(app.url("/api/v1/auth/login"))
-            .header("x-forwarded-for", "198.51.100.1")
-            .json(&json!({"login": "13800000001", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
+        let response = login_from(&app, "13800000001", PASSWORD, "198.51.100.1").await;
         assert_eq!(response.status(), StatusCode::OK);
     }
 }
@@ -228,13 +216,7 @@ on_both_databases! {
         district(&app).await;
         let mut throttled_at = None;
         for n in 1..=40 {
-            let response = browser()
-                .post(app.url("/api/v1/auth/login"))
-                .header("x-forwarded-for", "198.51.100.2")
-                .json(&json!({"login": format!("guess{n}"), "password": "wrong-password"}))
-                .send()
-                .await
-                .unwrap();
+            let response = login_from(&app, &format!("guess{n}"), "wrong-password", "198.51.100.2").await;
             if response.status() == StatusCode::TOO_MANY_REQUESTS {
                 throttled_at = Some(n);
                 break;
