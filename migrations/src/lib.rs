@@ -10,6 +10,7 @@ mod m20261204_000002_create_roster;
 mod m20261204_000003_create_api_tokens;
 mod m20261204_000004_create_sign_in;
 mod m20261204_000005_create_cache_epoch;
+mod m20261204_000006_create_messaging;
 
 /// The list of all migrations, oldest first.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000003_create_api_tokens::Migration),
             Box::new(m20261204_000004_create_sign_in::Migration),
             Box::new(m20261204_000005_create_cache_epoch::Migration),
+            Box::new(m20261204_000006_create_messaging::Migration),
         ]
     }
 }

@@ -34,6 +34,9 @@ pub struct Caches {
     /// Person id → the serialized `/me` answer.
     pub views: Cache<String, axum::body::Bytes>,
     epoch: Arc<AtomicI64>,
+    /// Woken whenever the caches are emptied, so that long-lived holders of a person (open
+    /// sockets) can check that the person is still allowed in.
+    pub changed: Arc<tokio::sync::Notify>,
 }
 
 impl Default for Caches {
@@ -60,6 +63,7 @@ impl Caches {
             tokens: cache(),
             views: cache(),
             epoch: Arc::new(AtomicI64::new(i64::MIN)),
+            changed: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -69,6 +73,7 @@ impl Caches {
         self.people.invalidate_all();
         self.tokens.invalidate_all();
         self.views.invalidate_all();
+        self.changed.notify_waiters();
     }
 
     /// Poll the epoch until shutdown; empty the caches whenever it moves.
@@ -83,7 +88,8 @@ impl Caches {
             match read_epoch(&db).await {
                 Ok(now) => {
                     let before = self.epoch.swap(now, Ordering::AcqRel);
-                    if before != now {
+                    // The first reading is a baseline, not a change.
+                    if before != now && before != i64::MIN {
                         self.clear();
                     }
                 }

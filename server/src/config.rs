@@ -67,6 +67,22 @@ pub struct Settings {
     pub trusted_proxies: Option<String>,
 
     /// OpenID Connect issuer of the management platform, e.g. `https://idp.example.edu.cn`.
+    /// Quiet hours for messages to families, in each school's time zone: `21:30-07:00` or `off`.
+    #[arg(long, env = "KONGJIAN_QUIET_HOURS", global = true)]
+    pub quiet_hours: Option<String>,
+
+    /// The schools' time zone (IANA name), for quiet hours and dates shown: `Asia/Shanghai`.
+    #[arg(long, env = "KONGJIAN_TIME_ZONE", global = true)]
+    pub time_zone: Option<String>,
+
+    /// How many messages one person may send per minute (default 30).
+    #[arg(long, env = "KONGJIAN_MESSAGE_RATE", global = true)]
+    pub message_rate: Option<u32>,
+
+    /// How many notices one person may post per hour (default 20).
+    #[arg(long, env = "KONGJIAN_NOTICE_RATE", global = true)]
+    pub notice_rate: Option<u32>,
+
     #[arg(long, env = "KONGJIAN_OIDC_ISSUER", global = true)]
     pub oidc_issuer: Option<String>,
 
@@ -157,6 +173,11 @@ pub struct Config {
     pub code_days: u32,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub oidc: Option<OidcConfig>,
+    /// The server-wide default; a school administrator may set their school's own.
+    pub quiet_hours: crate::messaging::QuietHours,
+    pub time_zone: chrono_tz::Tz,
+    pub message_rate: u32,
+    pub notice_rate: u32,
 }
 
 impl Config {
@@ -280,7 +301,36 @@ impl Settings {
                 .collect::<Result<_, _>>()?,
         };
         let oidc = self.oidc()?;
+        let quiet_hours = match self.quiet_hours.as_deref() {
+            None => crate::messaging::QuietHours::default(),
+            Some(value) => value
+                .parse()
+                .map_err(|e: crate::messaging::quiet::BadQuietHours| {
+                    ConfigError::new("KONGJIAN_QUIET_HOURS", e.zh(), e.en())
+                })?,
+        };
+        let time_zone = match self.time_zone.as_deref().map(str::trim) {
+            None | Some("") => chrono_tz::Asia::Shanghai,
+            Some(name) => name.parse().map_err(|_| {
+                ConfigError::new(
+                    "KONGJIAN_TIME_ZONE",
+                    format!("“{name}”不是时区名称（例如 Asia/Shanghai）"),
+                    format!("\"{name}\" is not a time zone name (e.g. Asia/Shanghai)"),
+                )
+            })?,
+        };
+        let rate = |setting: &'static str, value: Option<u32>, default: u32| match value {
+            Some(0) => Err(ConfigError::new(setting, "至少为 1", "must be at least 1")),
+            Some(n) => Ok(n),
+            None => Ok(default),
+        };
+        let message_rate = rate("KONGJIAN_MESSAGE_RATE", self.message_rate, 30)?;
+        let notice_rate = rate("KONGJIAN_NOTICE_RATE", self.notice_rate, 20)?;
         Ok(Config {
+            quiet_hours,
+            time_zone,
+            message_rate,
+            notice_rate,
             load_demo,
             session_idle,
             session_max,

@@ -30,10 +30,24 @@ pub enum ErrorCode {
     TooManyAttempts,
     NotInRoster,
     SsoUnavailable,
+    EmptyBody,
+    BodyTooLong,
+    TooManyAttachments,
+    InvalidField,
+    UnknownPerson,
+    NotRelated,
+    NamesPupil,
+    EditWindowClosed,
+    RecallWindowClosed,
+    QuietHours,
+    ReminderTooSoon,
+    UrgentNeedsAdmin,
+    NotYourChild,
+    ChooseChild,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 33] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
@@ -53,6 +67,20 @@ impl ErrorCode {
         ErrorCode::TooManyAttempts,
         ErrorCode::NotInRoster,
         ErrorCode::SsoUnavailable,
+        ErrorCode::EmptyBody,
+        ErrorCode::BodyTooLong,
+        ErrorCode::TooManyAttachments,
+        ErrorCode::InvalidField,
+        ErrorCode::UnknownPerson,
+        ErrorCode::NotRelated,
+        ErrorCode::NamesPupil,
+        ErrorCode::EditWindowClosed,
+        ErrorCode::RecallWindowClosed,
+        ErrorCode::QuietHours,
+        ErrorCode::ReminderTooSoon,
+        ErrorCode::UrgentNeedsAdmin,
+        ErrorCode::NotYourChild,
+        ErrorCode::ChooseChild,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +104,20 @@ impl ErrorCode {
             ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::NotInRoster => "not_in_roster",
             ErrorCode::SsoUnavailable => "sso_unavailable",
+            ErrorCode::EmptyBody => "empty_body",
+            ErrorCode::BodyTooLong => "body_too_long",
+            ErrorCode::TooManyAttachments => "too_many_attachments",
+            ErrorCode::InvalidField => "invalid_field",
+            ErrorCode::UnknownPerson => "unknown_person",
+            ErrorCode::NotRelated => "not_related",
+            ErrorCode::NamesPupil => "names_pupil",
+            ErrorCode::EditWindowClosed => "edit_window_closed",
+            ErrorCode::RecallWindowClosed => "recall_window_closed",
+            ErrorCode::QuietHours => "quiet_hours",
+            ErrorCode::ReminderTooSoon => "reminder_too_soon",
+            ErrorCode::UrgentNeedsAdmin => "urgent_needs_admin",
+            ErrorCode::NotYourChild => "not_your_child",
+            ErrorCode::ChooseChild => "choose_child",
         }
     }
 
@@ -100,6 +142,20 @@ impl ErrorCode {
             ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::NotInRoster => StatusCode::FORBIDDEN,
             ErrorCode::SsoUnavailable => StatusCode::BAD_GATEWAY,
+            ErrorCode::EmptyBody => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::BodyTooLong => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::TooManyAttachments => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidField => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::UnknownPerson => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::NotRelated => StatusCode::FORBIDDEN,
+            ErrorCode::NamesPupil => StatusCode::CONFLICT,
+            ErrorCode::EditWindowClosed => StatusCode::CONFLICT,
+            ErrorCode::RecallWindowClosed => StatusCode::CONFLICT,
+            ErrorCode::QuietHours => StatusCode::CONFLICT,
+            ErrorCode::ReminderTooSoon => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::UrgentNeedsAdmin => StatusCode::FORBIDDEN,
+            ErrorCode::NotYourChild => StatusCode::FORBIDDEN,
+            ErrorCode::ChooseChild => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 

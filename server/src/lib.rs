@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -13,6 +14,7 @@ mod home;
 pub mod http;
 pub mod i18n;
 pub mod installation;
+pub mod messaging;
 pub mod objects;
 pub mod people;
 pub mod roster;
@@ -64,7 +66,7 @@ pub async fn prepare(
         .map_err(|e| anyhow::anyhow!("the built-in string catalogues are broken: {e}"))?;
     // Contacts nobody: the provider is discovered on first use, so its outage cannot stop us.
     let sso = auth::oidc::Sso::from_config(&config)?;
-    Ok(AppState::new(state::Shared {
+    let state = AppState::new(state::Shared {
         db,
         config: Arc::new(config),
         objects,
@@ -73,7 +75,10 @@ pub async fn prepare(
         caches: cache::Caches::new(),
         installation_id: installation_id.into(),
         shutdown,
-    }))
+        clock: clock::Clock::system(),
+        messaging: messaging::Messaging::new(),
+    });
+    Ok(state)
 }
 
 /// Connect to the database named by `KONGJIAN_DATABASE_URL` and apply pending migrations.
@@ -147,6 +152,7 @@ pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()
             .clone()
             .watch(state.db.clone(), shutdown.clone()),
     );
+    messaging::start(&state);
     let grace = state.config.shutdown_grace;
     serve_router(http::app::router(state), listener, shutdown, grace).await
 }

@@ -31,6 +31,10 @@ pub struct Shared {
     /// Cancelled when the server begins to shut down; long-lived tasks (sockets, indexers)
     /// watch it to finish cleanly.
     pub shutdown: CancellationToken,
+    /// Real time, or a clock a test sets (quiet hours, edit windows, reminders).
+    pub clock: crate::clock::Clock,
+    /// The realtime hub, the group committer and messaging's caches.
+    pub messaging: crate::messaging::Messaging,
 }
 
 impl AppState {

@@ -33,6 +33,7 @@ pub enum Action {
     RoleGranted,
     RoleRevoked,
     RosterImport,
+    SettingChanged,
 }
 
 impl Action {
@@ -52,6 +53,7 @@ impl Action {
             Action::RoleGranted => "role_granted",
             Action::RoleRevoked => "role_revoked",
             Action::RosterImport => "roster_import",
+            Action::SettingChanged => "setting_changed",
         }
     }
 }

@@ -69,9 +69,15 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::people::router())
         .merge(crate::auth::routes::api_router())
         .merge(crate::audit::api_router())
+        .merge(crate::messaging::router())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(body_limit))
         // Uploads carry their own, larger limit.
+        .merge(
+            crate::messaging::routes::upload_router().layer(RequestBodyLimitLayer::new(
+                crate::messaging::routes::UPLOAD_LIMIT,
+            )),
+        )
         .merge(
             roster::routes::upload_router()
                 .merge(roster::pages::router())

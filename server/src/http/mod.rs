@@ -6,4 +6,5 @@ pub mod assets;
 pub mod display;
 pub mod errors;
 pub mod health;
+pub mod json;
 pub mod layout;

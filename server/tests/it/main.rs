@@ -6,6 +6,7 @@ mod support;
 mod authz;
 mod fixtures;
 mod foundation;
+mod messaging;
 mod pages;
 mod people;
 mod roster;

@@ -53,6 +53,9 @@ pub fn test_config(dir: &std::path::Path, database_url: String) -> Config {
     config.log_format = LogFormat::Text;
     // Tests start from an empty database; the demo is tested on its own.
     config.load_demo = false;
+    // Messages must not wait for the morning because the suite runs at night; the quiet-hours
+    // tests turn them on with a clock they set.
+    config.quiet_hours = kongjian::messaging::QuietHours::Off;
     config
 }
 
@@ -117,6 +120,36 @@ impl TestApp {
         }
     }
 
+    pub fn backend(&self) -> Backend {
+        if self.database.url.starts_with("sqlite") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
+
+    /// Another node on the same database (a second server behind the load balancer). It
+    /// stops when dropped; the database stays `self`'s.
+    pub async fn second_node(&self) -> Node {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = test_config(dir.path(), self.database.url.clone());
+        config.bind = listener.local_addr().expect("address");
+        let shutdown = CancellationToken::new();
+        let state = kongjian::prepare(config, shutdown.clone())
+            .await
+            .unwrap_or_else(|e| panic!("the second node did not start: {e}"));
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(kongjian::serve(state.clone(), listener));
+        Node {
+            address,
+            client: self.client.clone(),
+            state,
+            shutdown,
+            _dir: dir,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -151,6 +184,27 @@ impl Drop for TestApp {
     }
 }
 
+/// A second node of a [`TestApp`] (see [`TestApp::second_node`]).
+pub struct Node {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl Node {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
 /// Changes made beside the server — by the CLI, or another node — reach its caches within
 /// about a second (`kongjian::cache::POLL`). Polls `check` for up to three seconds and says
 /// whether it came true.
@@ -168,5 +222,36 @@ where
             return false;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// What the messaging helpers need of a node: its address, a client and its state.
+pub trait Server {
+    fn url(&self, path: &str) -> String;
+    fn client(&self) -> &reqwest::Client;
+    fn state(&self) -> &AppState;
+}
+
+impl Server for TestApp {
+    fn url(&self, path: &str) -> String {
+        TestApp::url(self, path)
+    }
+    fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+    fn state(&self) -> &AppState {
+        &self.state
+    }
+}
+
+impl Server for Node {
+    fn url(&self, path: &str) -> String {
+        Node::url(self, path)
+    }
+    fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+    fn state(&self) -> &AppState {
+        &self.state
     }
 }

@@ -1,0 +1,481 @@
+//! Group commit: every message, notice and receipt a node accepts goes through one task that
+//! takes whatever has queued up since its last commit and writes it all in one transaction
+//! (a few hundred messages cost about one commit, not one each), then answers the senders and
+//! tells the sockets. Store, then notify: nothing is published before the commit returns.
+//!
+//! Sequence numbers are taken inside the transaction with `UPDATE conversations SET last_seq =
+//! last_seq + n … RETURNING last_seq`, a write that locks the row on PostgreSQL and takes
+//! SQLite's write lock, so numbers never collide even across nodes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, Statement,
+    TransactionTrait, Value,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use super::deliver::{self, Delivery};
+use super::entity::{message, notice};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Most jobs taken into one transaction.
+const MAX_BATCH: usize = 1024;
+/// Rows per multi-row INSERT (12 columns each, well under both databases' parameter limits).
+const INSERT_CHUNK: usize = 400;
+
+pub type Reply<T> = oneshot::Sender<Result<T, AppError>>;
+
+pub enum Job {
+    /// A new message (its `seq` is assigned here unless it is held).
+    Send(Box<message::Model>, Reply<message::Model>),
+    /// A new notice.
+    Notice(Box<notice::Model>, Reply<notice::Model>),
+    /// A held message whose quiet hours are over.
+    Release(String),
+    /// A member's delivered/read position in a conversation.
+    Receipt {
+        conversation: String,
+        person: String,
+        delivered: i64,
+        read: i64,
+    },
+}
+
+/// Queue a job; fails only when the server is shutting down.
+pub async fn submit(state: &AppState, job: Job) -> Result<(), AppError> {
+    state
+        .messaging
+        .jobs
+        .send(job)
+        .await
+        .map_err(|_| AppError::new(crate::error::ErrorCode::Unavailable))
+}
+
+/// Take batches until shutdown (or until every sender is gone).
+pub async fn run(state: AppState, mut jobs: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    loop {
+        let first = tokio::select! {
+            job = jobs.recv() => job,
+            () = state.shutdown.cancelled() => None,
+        };
+        let Some(first) = first else { return };
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&state, std::mem::take(&mut batch)).await;
+    }
+}
+
+/// What a batch wrote: the stored model answering each job (by position), and what to
+/// publish once committed.
+#[derive(Default)]
+struct Written {
+    answers: Vec<Option<Answer>>,
+    deliveries: Vec<Delivery>,
+}
+
+enum Answer {
+    Message(message::Model),
+    Notice(notice::Model),
+}
+
+async fn commit_batch(state: &AppState, batch: Vec<Job>) {
+    let now = state.clock.now();
+    match write(state, &batch, now).await {
+        Ok(written) => finish(state, batch, written),
+        Err(err) if batch.len() > 1 => {
+            // One bad job (a nonce another node stored a moment ago, say) must not fail its
+            // neighbours: retry each on its own.
+            tracing::debug!(error = %err, "group commit failed; retrying jobs one by one");
+            for job in batch {
+                let one = vec![job];
+                match write(state, &one, now).await {
+                    Ok(written) => finish(state, one, written),
+                    Err(err) => fail(one, &err),
+                }
+            }
+        }
+        Err(err) => fail(batch, &err),
+    }
+}
+
+fn fail(jobs: Vec<Job>, err: &DbErr) {
+    tracing::error!(error = %err, "storing messages failed");
+    for job in jobs {
+        match job {
+            Job::Send(_, reply) => {
+                let _ = reply.send(Err(AppError::internal(anyhow::anyhow!("{err}"))));
+            }
+            Job::Notice(_, reply) => {
+                let _ = reply.send(Err(AppError::internal(anyhow::anyhow!("{err}"))));
+            }
+            Job::Release(_) | Job::Receipt { .. } => {}
+        }
+    }
+}
+
+fn finish(state: &AppState, jobs: Vec<Job>, written: Written) {
+    for (job, answer) in jobs.into_iter().zip(written.answers) {
+        match (job, answer) {
+            (Job::Send(_, reply), Some(Answer::Message(m))) => {
+                let _ = reply.send(Ok(m));
+            }
+            (Job::Notice(_, reply), Some(Answer::Notice(n))) => {
+                let _ = reply.send(Ok(n));
+            }
+            _ => {}
+        }
+    }
+    deliver::publish(state, written.deliveries);
+}
+
+/// Placeholders: `?` on SQLite, `$n` on PostgreSQL.
+struct Sql {
+    backend: DatabaseBackend,
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    fn new(backend: DatabaseBackend) -> Self {
+        Sql {
+            backend,
+            text: String::new(),
+            values: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        match self.backend {
+            DatabaseBackend::Postgres => {
+                let n = self.values.len();
+                self.text.push_str(&format!("${n}"));
+            }
+            _ => self.text.push('?'),
+        }
+        self
+    }
+
+    fn statement(self) -> Statement {
+        Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
+}
+
+async fn write(state: &AppState, batch: &[Job], now: DateTime<Utc>) -> Result<Written, DbErr> {
+    // Answer replays from what is stored before anything is written.
+    let existing = stored_nonces(state, batch).await?;
+    let txn = state.db.begin().await?;
+    match write_in(state, &txn, batch, &existing, now).await {
+        Ok(written) => {
+            txn.commit().await?;
+            Ok(written)
+        }
+        Err(err) => {
+            let _ = txn.rollback().await;
+            Err(err)
+        }
+    }
+}
+
+/// Messages and notices already stored under a (sender, nonce) in this batch.
+struct Existing {
+    messages: HashMap<(String, String), message::Model>,
+    notices: HashMap<(String, String), notice::Model>,
+}
+
+async fn stored_nonces(state: &AppState, batch: &[Job]) -> Result<Existing, DbErr> {
+    let mut message_nonces = Vec::new();
+    let mut notice_nonces = Vec::new();
+    for job in batch {
+        match job {
+            Job::Send(m, _) => message_nonces.push(m.nonce.clone()),
+            Job::Notice(n, _) => notice_nonces.push(n.nonce.clone()),
+            _ => {}
+        }
+    }
+    let mut existing = Existing {
+        messages: HashMap::new(),
+        notices: HashMap::new(),
+    };
+    for chunk in message_nonces.chunks(INSERT_CHUNK) {
+        for m in message::Entity::find()
+            .filter(message::Column::Nonce.is_in(chunk.iter().cloned()))
+            .all(&state.db)
+            .await?
+        {
+            existing
+                .messages
+                .insert((m.sender_id.clone(), m.nonce.clone()), m);
+        }
+    }
+    for chunk in notice_nonces.chunks(INSERT_CHUNK) {
+        for n in notice::Entity::find()
+            .filter(notice::Column::Nonce.is_in(chunk.iter().cloned()))
+            .all(&state.db)
+            .await?
+        {
+            existing
+                .notices
+                .insert((n.sender_id.clone(), n.nonce.clone()), n);
+        }
+    }
+    Ok(existing)
+}
+
+async fn write_in(
+    state: &AppState,
+    txn: &impl ConnectionTrait,
+    batch: &[Job],
+    existing: &Existing,
+    now: DateTime<Utc>,
+) -> Result<Written, DbErr> {
+    let backend = txn.get_database_backend();
+    let mut new_messages: Vec<message::Model> = Vec::new();
+    let mut new_notices: Vec<notice::Model> = Vec::new();
+    let mut releases: Vec<String> = Vec::new();
+    let mut receipts: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    // How each job is answered: a replay by what is stored (or by the first job in this batch
+    // with the same nonce), a new row by itself once numbered.
+    enum Source {
+        Stored(Box<Answer>),
+        NewMessage(usize),
+        NewNotice(usize),
+        Nothing,
+    }
+    let mut seen_messages: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut seen_notices: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut sources = Vec::with_capacity(batch.len());
+    for job in batch {
+        let source = match job {
+            Job::Send(model, _) => {
+                let key = (model.sender_id.as_str(), model.nonce.as_str());
+                if let Some(found) = existing.messages.get(&(key.0.to_owned(), key.1.to_owned())) {
+                    Source::Stored(Box::new(Answer::Message(found.clone())))
+                } else if let Some(&i) = seen_messages.get(&key) {
+                    Source::NewMessage(i)
+                } else {
+                    seen_messages.insert(key, new_messages.len());
+                    new_messages.push((**model).clone());
+                    Source::NewMessage(new_messages.len() - 1)
+                }
+            }
+            Job::Notice(model, _) => {
+                let key = (model.sender_id.as_str(), model.nonce.as_str());
+                if let Some(found) = existing.notices.get(&(key.0.to_owned(), key.1.to_owned())) {
+                    Source::Stored(Box::new(Answer::Notice(found.clone())))
+                } else if let Some(&i) = seen_notices.get(&key) {
+                    Source::NewNotice(i)
+                } else {
+                    seen_notices.insert(key, new_notices.len());
+                    new_notices.push((**model).clone());
+                    Source::NewNotice(new_notices.len() - 1)
+                }
+            }
+            Job::Release(id) => {
+                releases.push(id.clone());
+                Source::Nothing
+            }
+            Job::Receipt {
+                conversation,
+                person,
+                delivered,
+                read,
+            } => {
+                let entry = receipts
+                    .entry((conversation.clone(), person.clone()))
+                    .or_insert((0, 0));
+                entry.0 = entry.0.max(*delivered).max(*read);
+                entry.1 = entry.1.max(*read);
+                Source::Nothing
+            }
+        };
+        sources.push(source);
+    }
+
+    // Held messages being released now, in the order they were sent. Claimed with a
+    // conditional UPDATE, so a message two nodes both find due is numbered once.
+    let mut claimed: Vec<String> = Vec::new();
+    for id in &releases {
+        let mut sql = Sql::new(backend);
+        sql.push("UPDATE messages SET held = ")
+            .bind(false)
+            .push(" WHERE id = ")
+            .bind(id.as_str())
+            .push(" AND held = ")
+            .bind(true);
+        if txn.execute_raw(sql.statement()).await?.rows_affected() == 1 {
+            claimed.push(id.clone());
+        }
+    }
+    let mut released: Vec<message::Model> = Vec::new();
+    for chunk in claimed.chunks(INSERT_CHUNK) {
+        released.extend(
+            message::Entity::find()
+                .filter(message::Column::Id.is_in(chunk.iter().cloned()))
+                .all(txn)
+                .await?,
+        );
+    }
+    released.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+
+    // Sequence numbers, one UPDATE per conversation touched.
+    let mut per_conversation: BTreeMap<String, i64> = BTreeMap::new();
+    for m in new_messages
+        .iter()
+        .filter(|m| !m.held)
+        .chain(released.iter())
+    {
+        *per_conversation
+            .entry(m.conversation_id.clone())
+            .or_default() += 1;
+    }
+    let mut next_seq: HashMap<String, i64> = HashMap::new();
+    for (conversation, count) in &per_conversation {
+        let mut sql = Sql::new(backend);
+        sql.push("UPDATE conversations SET last_seq = last_seq + ")
+            .bind(*count)
+            .push(", last_message_at = ")
+            .bind(now)
+            .push(" WHERE id = ")
+            .bind(conversation.as_str())
+            .push(" RETURNING last_seq");
+        let row = txn
+            .query_one_raw(sql.statement())
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound(format!("conversation {conversation}")))?;
+        let last: i64 = row.try_get("", "last_seq")?;
+        next_seq.insert(conversation.clone(), last - count + 1);
+    }
+    let mut take_seq = |conversation: &str| -> Option<i64> {
+        let slot = next_seq.get_mut(conversation)?;
+        let seq = *slot;
+        *slot += 1;
+        Some(seq)
+    };
+    for m in released.iter_mut() {
+        m.seq = take_seq(&m.conversation_id);
+        m.held = false;
+        m.deliver_at = now;
+    }
+    for m in new_messages.iter_mut().filter(|m| !m.held) {
+        m.seq = take_seq(&m.conversation_id);
+    }
+
+    for chunk in new_messages.chunks(INSERT_CHUNK) {
+        let rows: Vec<message::ActiveModel> = chunk.iter().cloned().map(Into::into).collect();
+        message::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for m in &released {
+        let mut sql = Sql::new(backend);
+        sql.push("UPDATE messages SET seq = ")
+            .bind(m.seq)
+            .push(", deliver_at = ")
+            .bind(now)
+            .push(" WHERE id = ")
+            .bind(m.id.as_str());
+        txn.execute_raw(sql.statement()).await?;
+    }
+    for chunk in new_notices.chunks(INSERT_CHUNK) {
+        let rows: Vec<notice::ActiveModel> = chunk.iter().cloned().map(Into::into).collect();
+        notice::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await?;
+    }
+
+    // A sender has read their own message.
+    for m in new_messages
+        .iter()
+        .filter(|m| !m.held)
+        .chain(released.iter())
+    {
+        if let Some(seq) = m.seq {
+            let entry = receipts
+                .entry((m.conversation_id.clone(), m.sender_id.clone()))
+                .or_insert((0, 0));
+            entry.0 = entry.0.max(seq);
+            entry.1 = entry.1.max(seq);
+        }
+    }
+    let mut receipt_rows = Vec::with_capacity(receipts.len());
+    for ((conversation, person), (delivered, read)) in receipts {
+        let mut sql = Sql::new(backend);
+        // Positions only move forward, and never past the conversation's last message.
+        sql.push("UPDATE conversation_members SET delivered_seq = CASE WHEN delivered_seq < ")
+            .bind(delivered)
+            .push(" THEN ")
+            .bind(delivered)
+            .push(" ELSE delivered_seq END, read_seq = CASE WHEN read_seq < ")
+            .bind(read)
+            .push(" THEN ")
+            .bind(read)
+            .push(" ELSE read_seq END WHERE conversation_id = ")
+            .bind(conversation.as_str())
+            .push(" AND person_id = ")
+            .bind(person.as_str())
+            .push(" AND ")
+            .bind(delivered.max(read))
+            .push(" <= (SELECT last_seq FROM conversations WHERE id = ")
+            .bind(conversation.as_str())
+            .push(") RETURNING delivered_seq, read_seq");
+        if let Some(row) = txn.query_one_raw(sql.statement()).await? {
+            let delivered: i64 = row.try_get("", "delivered_seq")?;
+            let read: i64 = row.try_get("", "read_seq")?;
+            receipt_rows.push(Delivery::Receipt {
+                conversation,
+                person,
+                delivered,
+                read,
+            });
+        }
+    }
+
+    // Publish: one NOTIFY per event for the other nodes, sent by PostgreSQL only on commit.
+    let mut deliveries: Vec<Delivery> = Vec::new();
+    for m in &new_messages {
+        deliveries.push(if m.held {
+            Delivery::Held(m.clone())
+        } else {
+            Delivery::Message(m.clone())
+        });
+    }
+    deliveries.extend(released.into_iter().map(Delivery::Message));
+    deliveries.extend(
+        new_notices
+            .iter()
+            .filter(|n| !n.held)
+            .cloned()
+            .map(Delivery::Notice),
+    );
+    deliveries.extend(receipt_rows);
+    deliver::notify_other_nodes(state, txn, &deliveries).await?;
+
+    let answers = sources
+        .into_iter()
+        .map(|source| match source {
+            Source::Stored(answer) => Some(*answer),
+            Source::NewMessage(i) => Some(Answer::Message(new_messages[i].clone())),
+            Source::NewNotice(i) => Some(Answer::Notice(new_notices[i].clone())),
+            Source::Nothing => None,
+        })
+        .collect();
+    Ok(Written {
+        answers,
+        deliveries,
+    })
+}

@@ -1,0 +1,477 @@
+//! Telling the sockets, after the commit: on this node through the hub, on the others through
+//! PostgreSQL `NOTIFY` (sent inside the committing transaction, so PostgreSQL delivers it only if
+//! the commit succeeds). One task per node delivers in commit order, so a conversation's
+//! messages reach each socket in `seq` order.
+
+use std::sync::Arc;
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Statement};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::entity::{message, notice};
+use super::hub::Outbound;
+use super::protocol::{NoticeView, ServerFrame};
+use super::{audience, views};
+use crate::state::AppState;
+
+/// The channel PostgreSQL carries events between nodes on.
+pub const CHANNEL: &str = "kongjian_events";
+/// NOTIFY payloads must stay under 8,000 bytes.
+const MAX_PAYLOAD: usize = 7_000;
+
+/// Something committed that sockets should hear about.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    /// A delivered message (it has its `seq`): to every member.
+    Message(message::Model),
+    /// A message quiet hours hold: to its sender's devices only.
+    Held(message::Model),
+    /// An edit or a recall: to every member.
+    Updated(message::Model),
+    Notice(notice::Model),
+    Reminder(notice::Model),
+    Receipt {
+        conversation: String,
+        person: String,
+        delivered: i64,
+        read: i64,
+    },
+    NoticeReceipt {
+        notice: String,
+        /// The notice's sender (ids, not sourcedIds).
+        sender: String,
+        person: String,
+        student: Option<String>,
+        read: bool,
+        confirmed: bool,
+    },
+}
+
+/// A delivery by reference, as it travels between nodes.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+enum Event {
+    Message {
+        id: String,
+    },
+    Held {
+        id: String,
+    },
+    Updated {
+        id: String,
+    },
+    Notice {
+        id: String,
+    },
+    Reminder {
+        id: String,
+    },
+    Receipt {
+        conversation: String,
+        person: String,
+        delivered: i64,
+        read: i64,
+    },
+    NoticeReceipt {
+        notice: String,
+        sender: String,
+        person: String,
+        student: Option<String>,
+        read: bool,
+        confirmed: bool,
+    },
+}
+
+impl Delivery {
+    fn event(&self) -> Event {
+        match self {
+            Delivery::Message(m) => Event::Message { id: m.id.clone() },
+            Delivery::Held(m) => Event::Held { id: m.id.clone() },
+            Delivery::Updated(m) => Event::Updated { id: m.id.clone() },
+            Delivery::Notice(n) => Event::Notice { id: n.id.clone() },
+            Delivery::Reminder(n) => Event::Reminder { id: n.id.clone() },
+            Delivery::Receipt {
+                conversation,
+                person,
+                delivered,
+                read,
+            } => Event::Receipt {
+                conversation: conversation.clone(),
+                person: person.clone(),
+                delivered: *delivered,
+                read: *read,
+            },
+            Delivery::NoticeReceipt {
+                notice,
+                sender,
+                person,
+                student,
+                read,
+                confirmed,
+            } => Event::NoticeReceipt {
+                notice: notice.clone(),
+                sender: sender.clone(),
+                person: person.clone(),
+                student: student.clone(),
+                read: *read,
+                confirmed: *confirmed,
+            },
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    /// The node that committed (it has delivered locally already).
+    node: String,
+    events: Vec<Event>,
+}
+
+/// Queue deliveries for this node's sockets (in order).
+pub fn publish(state: &AppState, deliveries: Vec<Delivery>) {
+    if deliveries.is_empty() {
+        return;
+    }
+    let _ = state.messaging.deliveries.send(deliveries);
+}
+
+/// Inside the committing transaction on PostgreSQL: tell the other nodes.
+pub async fn notify_other_nodes(
+    state: &AppState,
+    txn: &impl ConnectionTrait,
+    deliveries: &[Delivery],
+) -> Result<(), DbErr> {
+    if txn.get_database_backend() != DatabaseBackend::Postgres || deliveries.is_empty() {
+        return Ok(());
+    }
+    let mut events: Vec<Event> = deliveries.iter().map(Delivery::event).collect();
+    while !events.is_empty() {
+        // Fill a payload up to the limit (events are small: ids and numbers).
+        let mut take = events.len();
+        let payload = loop {
+            let envelope = Envelope {
+                node: state.messaging.node_id.clone(),
+                events: events.drain(..take).collect(),
+            };
+            let text =
+                serde_json::to_string(&envelope).map_err(|e| DbErr::Custom(e.to_string()))?;
+            if text.len() <= MAX_PAYLOAD || take == 1 {
+                break text;
+            }
+            // Too big: put them back and try half as many.
+            let mut back = envelope.events;
+            back.append(&mut events);
+            events = back;
+            take = take.div_ceil(2);
+        };
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), payload.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Deliver queued deliveries to this node's sockets until shutdown.
+pub async fn run(state: AppState, mut queue: mpsc::UnboundedReceiver<Vec<Delivery>>) {
+    loop {
+        let batch = tokio::select! {
+            batch = queue.recv() => batch,
+            () = state.shutdown.cancelled() => None,
+        };
+        let Some(batch) = batch else { return };
+        for delivery in batch {
+            if let Err(err) = deliver(&state, delivery).await {
+                tracing::warn!(error = %err, "delivering to sockets failed");
+            }
+        }
+    }
+}
+
+async fn deliver(state: &AppState, delivery: Delivery) -> Result<(), DbErr> {
+    let hub = &state.messaging.hub;
+    match delivery {
+        Delivery::Message(m) => message_to_members(state, &m, false).await?,
+        Delivery::Updated(m) => message_to_members(state, &m, true).await?,
+        Delivery::Held(m) => {
+            let view = views::message(state, &m, true).await?;
+            let frame = ServerFrame::Message(&view).encode();
+            hub.send(&m.sender_id, &Outbound::Frame(frame));
+        }
+        Delivery::Notice(n) => notice_to_audience(state, &n).await?,
+        Delivery::Reminder(n) => {
+            let frame = ServerFrame::NoticeReminder {
+                id: &n.id,
+                title: &n.title,
+            }
+            .encode();
+            let pending = super::notices::unconfirmed_guardians(state, &n).await?;
+            let out = Outbound::Frame(frame);
+            for guardian in pending {
+                hub.send(&guardian, &out);
+            }
+        }
+        Delivery::Receipt {
+            conversation,
+            person,
+            delivered,
+            read,
+        } => {
+            let members = super::conversations::members(state, &conversation).await?;
+            let Some(who) = state.caches.person(&state.db, &person).await? else {
+                return Ok(());
+            };
+            let frame = Outbound::Frame(
+                ServerFrame::Receipt {
+                    conversation: &conversation,
+                    person: &who.sourced_id,
+                    delivered,
+                    read,
+                }
+                .encode(),
+            );
+            for member in members.iter() {
+                hub.send(member, &frame);
+            }
+        }
+        Delivery::NoticeReceipt {
+            notice,
+            sender,
+            person,
+            student,
+            read,
+            confirmed,
+        } => {
+            let Some(who) = state.caches.person(&state.db, &person).await? else {
+                return Ok(());
+            };
+            let student_ref = match &student {
+                Some(id) => state
+                    .caches
+                    .person(&state.db, id)
+                    .await?
+                    .map(|p| p.sourced_id),
+                None => None,
+            };
+            let frame = Outbound::Frame(
+                ServerFrame::NoticeReceipt {
+                    notice: &notice,
+                    person: &who.sourced_id,
+                    student: student_ref.as_deref(),
+                    read,
+                    confirmed,
+                }
+                .encode(),
+            );
+            hub.send(&sender, &frame);
+            if sender != person {
+                hub.send(&person, &frame);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn message_to_members(
+    state: &AppState,
+    m: &message::Model,
+    updated: bool,
+) -> Result<(), DbErr> {
+    let Some(seq) = m.seq else { return Ok(()) };
+    let members = super::conversations::members(state, &m.conversation_id).await?;
+    let view = views::message(state, m, false).await?;
+    let encode = |view: &super::protocol::MessageView| {
+        if updated {
+            ServerFrame::MessageUpdated(view).encode()
+        } else {
+            ServerFrame::Message(view).encode()
+        }
+    };
+    // The sender's devices also get the nonce, to match their pending send.
+    let mut own_view = view.clone();
+    own_view.nonce = Some(m.nonce.clone());
+    let (others, own) = if updated {
+        // An edit is a new version of a seq the socket already has: never deduplicated.
+        (
+            Outbound::Frame(encode(&view)),
+            Outbound::Frame(encode(&own_view)),
+        )
+    } else {
+        let conversation: Arc<str> = Arc::from(m.conversation_id.as_str());
+        (
+            Outbound::Message {
+                conversation: conversation.clone(),
+                seq,
+                frame: encode(&view),
+            },
+            Outbound::Message {
+                conversation,
+                seq,
+                frame: encode(&own_view),
+            },
+        )
+    };
+    let hub = &state.messaging.hub;
+    for member in members.iter() {
+        hub.send(
+            member,
+            if *member == m.sender_id {
+                &own
+            } else {
+                &others
+            },
+        );
+    }
+    Ok(())
+}
+
+async fn notice_to_audience(state: &AppState, n: &notice::Model) -> Result<(), DbErr> {
+    let target =
+        audience::Target::from_stored(&n.audience_kind, &n.audience_id, n.grade.as_deref());
+    let audience = audience::resolve(&state.db, &state.messaging.audiences, &target).await?;
+    let view: NoticeView = views::notice(state, n, Vec::new(), false).await?;
+    // Everything but the children is the same for every recipient: encode it once and splice
+    // each parent's children in.
+    let whole = ServerFrame::Notice(&view).encode();
+    let Some((head, tail)) = whole.as_str().rsplit_once(r#""children":[]"#) else {
+        return Ok(());
+    };
+    let hub = &state.messaging.hub;
+    for (guardian, _) in audience.guardians.iter() {
+        if !hub.is_connected(guardian) {
+            continue;
+        }
+        let children: Vec<super::protocol::ChildState> = audience
+            .children_of(guardian)
+            .map(|p| super::protocol::ChildState {
+                sourced_id: p.sourced_id.clone(),
+                name: p.name.clone(),
+                confirmed: false,
+            })
+            .collect();
+        let children = serde_json::to_string(&children).unwrap_or_else(|_| "[]".to_owned());
+        let mut text = String::with_capacity(head.len() + children.len() + tail.len() + 12);
+        text.push_str(head);
+        text.push_str(r#""children":"#);
+        text.push_str(&children);
+        text.push_str(tail);
+        hub.send(guardian, &Outbound::Frame(text.into()));
+    }
+    let plain = Outbound::Frame(whole.clone());
+    if n.include_students {
+        for pupil in &audience.pupils {
+            hub.send(&pupil.id, &plain);
+        }
+    }
+    hub.send(&n.sender_id, &plain);
+    Ok(())
+}
+
+/// On PostgreSQL: listen for the other nodes' events and deliver them here, until shutdown.
+pub async fn listen(state: AppState) {
+    if state.db.get_database_backend() != DatabaseBackend::Postgres {
+        return;
+    }
+    let pool = state.db.get_postgres_connection_pool().clone();
+    let mut listener = loop {
+        match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(mut listener) => match listener.listen(CHANNEL).await {
+                Ok(()) => break listener,
+                Err(err) => tracing::warn!(error = %err, "LISTEN failed; retrying"),
+            },
+            Err(err) => tracing::warn!(error = %err, "connecting the event listener failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            () = state.shutdown.cancelled() => return,
+        }
+    };
+    loop {
+        let received = tokio::select! {
+            received = listener.try_recv() => received,
+            () = state.shutdown.cancelled() => return,
+        };
+        match received {
+            Ok(Some(notification)) => {
+                if let Err(err) = from_other_node(&state, notification.payload()).await {
+                    tracing::warn!(error = %err, "an event from another node could not be delivered");
+                }
+            }
+            // The connection dropped and was re-established: events in between are lost, so
+            // every socket here reconnects and catches up from the database.
+            Ok(None) => {
+                tracing::warn!("the event listener reconnected; asking sockets to resume");
+                state.messaging.hub.disconnect_all(super::hub::CLOSE_RESUME);
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "the event listener failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+async fn from_other_node(state: &AppState, payload: &str) -> Result<(), DbErr> {
+    let envelope: Envelope =
+        serde_json::from_str(payload).map_err(|e| DbErr::Custom(format!("bad event: {e}")))?;
+    if envelope.node == state.messaging.node_id {
+        return Ok(());
+    }
+    let mut deliveries = Vec::with_capacity(envelope.events.len());
+    for event in envelope.events {
+        let delivery = match event {
+            Event::Message { id } => message::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .map(Delivery::Message),
+            Event::Held { id } => message::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .map(Delivery::Held),
+            Event::Updated { id } => {
+                let found = message::Entity::find_by_id(id).one(&state.db).await?;
+                found.map(Delivery::Updated)
+            }
+            Event::Notice { id } => notice::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .map(Delivery::Notice),
+            Event::Reminder { id } => notice::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .map(Delivery::Reminder),
+            Event::Receipt {
+                conversation,
+                person,
+                delivered,
+                read,
+            } => Some(Delivery::Receipt {
+                conversation,
+                person,
+                delivered,
+                read,
+            }),
+            Event::NoticeReceipt {
+                notice,
+                sender,
+                person,
+                student,
+                read,
+                confirmed,
+            } => Some(Delivery::NoticeReceipt {
+                notice,
+                sender,
+                person,
+                student,
+                read,
+                confirmed,
+            }),
+        };
+        deliveries.extend(delivery);
+    }
+    publish(state, deliveries);
+    Ok(())
+}

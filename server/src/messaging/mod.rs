@@ -1,0 +1,129 @@
+//! Home-school messaging (家校互动): class notices with confirmations, 1:1 and class-teacher
+//! conversations, delivered live over `/ws` and never lost.
+//!
+//! Store, then notify: every message, notice and receipt is committed (by the group-commit
+//! [`committer`]) before the per-node [`hub`] tells any socket, and other nodes hear of it
+//! through PostgreSQL `NOTIFY` ([`deliver`]). A reconnecting client catches up from the
+//! database by sequence number. Quiet hours hold messages to families until morning.
+
+pub mod attachments;
+pub mod audience;
+pub mod committer;
+pub mod conversations;
+pub mod deliver;
+pub mod entity;
+pub mod hub;
+pub mod limits;
+pub mod notices;
+pub mod protocol;
+pub mod quiet;
+pub mod release;
+pub mod routes;
+pub mod settings;
+pub mod views;
+pub mod ws;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+pub use quiet::QuietHours;
+pub use routes::router;
+
+use crate::state::AppState;
+
+/// How many jobs may wait for the committer before senders wait too.
+const JOB_QUEUE: usize = 16_384;
+
+/// This node's messaging machinery.
+pub struct Messaging {
+    pub hub: Arc<hub::Hub>,
+    /// Distinguishes this node's events from other nodes' on the shared channel.
+    pub node_id: String,
+    pub(crate) jobs: mpsc::Sender<committer::Job>,
+    pub(crate) deliveries: mpsc::UnboundedSender<Vec<deliver::Delivery>>,
+    /// Taken by [`start`].
+    receivers: Mutex<Option<Receivers>>,
+    pub(crate) limits: limits::Buckets,
+    /// Conversation id → member ids.
+    pub(crate) members: moka::sync::Cache<String, Arc<Vec<String>>>,
+    /// (conversation, sender) pairs recently found allowed to send.
+    pub(crate) allowed: moka::sync::Cache<(String, String), ()>,
+    /// Resolved notice audiences.
+    pub(crate) audiences: moka::sync::Cache<String, Arc<audience::Audience>>,
+    /// School id → quiet hours.
+    pub(crate) quiet: moka::sync::Cache<String, QuietHours>,
+    /// Person id → whether they chose a daily digest.
+    pub(crate) digest: moka::sync::Cache<String, bool>,
+}
+
+struct Receivers {
+    jobs: mpsc::Receiver<committer::Job>,
+    deliveries: mpsc::UnboundedReceiver<Vec<deliver::Delivery>>,
+}
+
+fn short_lived<K, V>(ttl: Duration) -> moka::sync::Cache<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    moka::sync::Cache::builder()
+        .max_capacity(100_000)
+        .time_to_live(ttl)
+        .build()
+}
+
+impl Default for Messaging {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Messaging {
+    pub fn new() -> Self {
+        let (jobs, jobs_rx) = mpsc::channel(JOB_QUEUE);
+        let (deliveries, deliveries_rx) = mpsc::unbounded_channel();
+        Messaging {
+            hub: Arc::new(hub::Hub::default()),
+            node_id: uuid::Uuid::new_v4().to_string(),
+            jobs,
+            deliveries,
+            receivers: Mutex::new(Some(Receivers {
+                jobs: jobs_rx,
+                deliveries: deliveries_rx,
+            })),
+            limits: limits::buckets(),
+            members: short_lived(Duration::from_secs(600)),
+            allowed: short_lived(crate::cache::TTL),
+            audiences: short_lived(crate::cache::TTL),
+            quiet: short_lived(crate::cache::TTL),
+            digest: short_lived(crate::cache::TTL),
+        }
+    }
+
+    /// Forget what the roster may have changed (called with the other caches).
+    pub fn clear(&self) {
+        self.allowed.invalidate_all();
+        self.audiences.invalidate_all();
+    }
+}
+
+/// Start this node's committer, delivery task, cross-node listener, releaser and retirement
+/// watcher (once; later calls do nothing). They stop with `state.shutdown`.
+pub fn start(state: &AppState) {
+    let Some(receivers) = state
+        .messaging
+        .receivers
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+    else {
+        return;
+    };
+    tokio::spawn(committer::run(state.clone(), receivers.jobs));
+    tokio::spawn(deliver::run(state.clone(), receivers.deliveries));
+    tokio::spawn(deliver::listen(state.clone()));
+    tokio::spawn(release::run(state.clone()));
+    tokio::spawn(release::close_retired(state.clone()));
+}

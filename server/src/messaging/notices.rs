@@ -1,0 +1,692 @@
+//! Class notices (班级通知): posting to the families of a class, a grade or a school; reading,
+//! confirming per child (回执), the sender's view of who has confirmed, and one reminder every
+//! few hours to those who have not.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use super::audience::{self, Audience, Target};
+use super::committer::{self, Job};
+use super::deliver::{self, Delivery};
+use super::entity::{notice, notice_confirmation, notice_read};
+use super::protocol::{ChildState, NoticeView, PersonRef};
+use super::{conversations, limits, settings, views};
+use crate::error::{AppError, ErrorCode};
+use crate::people::relations;
+use crate::people::store;
+use crate::roster::entity::person;
+use crate::state::AppState;
+
+/// The shortest time between two reminders of one notice.
+pub const REMINDER_SPACING: TimeDelta = TimeDelta::hours(3);
+const MAX_TITLE: usize = 100;
+
+/// What a sender writes.
+#[derive(Debug, Clone)]
+pub struct NewNotice {
+    pub title: String,
+    pub body: String,
+    pub requires_confirmation: bool,
+    pub include_students: bool,
+    pub urgent: bool,
+    pub attachments: Vec<String>,
+    pub nonce: Option<String>,
+    /// The sender has seen the warning that the notice names pupils, and sends anyway.
+    pub acknowledge_named_pupils: bool,
+}
+
+/// Who may post to a target: a class's teachers and its school's administrators; a grade or a
+/// school only its administrators. Returns the school the notice belongs to.
+async fn may_post(
+    state: &AppState,
+    caller: &person::Model,
+    target: &Target,
+) -> Result<(String, bool), AppError> {
+    let (school, teacher_ok) = match target {
+        Target::Class(class) => {
+            let c = crate::roster::entity::class::Entity::find_by_id(class.clone())
+                .one(&state.db)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            (
+                c.school_id,
+                relations::teaches(&state.db, caller, class).await?,
+            )
+        }
+        Target::Grade { school, .. } | Target::School(school) => (school.clone(), false),
+    };
+    let admin = relations::administers_org(&state.db, caller, &school).await?;
+    if !admin && !teacher_ok {
+        return Err(AppError::new(ErrorCode::Forbidden));
+    }
+    Ok((school, admin))
+}
+
+pub async fn post(
+    state: &AppState,
+    caller: &person::Model,
+    target: Target,
+    new: NewNotice,
+) -> Result<notice::Model, AppError> {
+    let (school, admin) = may_post(state, caller, &target).await?;
+    if new.urgent && !admin {
+        return Err(AppError::new(ErrorCode::UrgentNeedsAdmin));
+    }
+    let title = new.title.trim();
+    if title.is_empty() || title.chars().count() > MAX_TITLE {
+        return Err(AppError::new(ErrorCode::InvalidField)
+            .with_arg("field", "title")
+            .with_arg("hint", "1–100 个字 / 1–100 characters"));
+    }
+    conversations::check_body(&new.body, new.attachments.len())?;
+    if new.body.trim().is_empty() {
+        return Err(AppError::new(ErrorCode::EmptyBody));
+    }
+    let nonce = match new.nonce {
+        Some(n) => {
+            conversations::check_nonce(&n)?;
+            n
+        }
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    super::attachments::check_owned(state, caller, &new.attachments).await?;
+    let audience = audience::resolve(&state.db, &state.messaging.audiences, &target).await?;
+    if !new.acknowledge_named_pupils {
+        let named = audience.named_in(&format!("{title}\n{}", new.body));
+        if !named.is_empty() {
+            let names: Vec<&str> = named.iter().map(|p| p.name.as_str()).collect();
+            return Err(AppError::new(ErrorCode::NamesPupil).with_arg("names", names.join("、")));
+        }
+    }
+    limits::check_notice(state, &caller.id)?;
+    let now = state.clock.now();
+    let release = if new.urgent {
+        None
+    } else {
+        settings::quiet_hours(state, &school)
+            .await?
+            .release_time(now, state.config.time_zone)
+    };
+    let grade = match &target {
+        Target::Grade { grade, .. } => Some(grade.clone()),
+        _ => None,
+    };
+    let model = notice::Model {
+        id: uuid::Uuid::now_v7().to_string(),
+        sender_id: caller.id.clone(),
+        school_id: school,
+        audience_kind: target.kind().to_owned(),
+        audience_id: target.id().to_owned(),
+        grade,
+        title: title.to_owned(),
+        body: new.body.trim_end().to_owned(),
+        attachments: serde_json::to_string(&new.attachments).unwrap_or_else(|_| "[]".into()),
+        requires_confirmation: new.requires_confirmation,
+        include_students: new.include_students,
+        urgent: new.urgent,
+        nonce,
+        held: release.is_some(),
+        deliver_at: release.unwrap_or(now),
+        created_at: now,
+        reminded_at: None,
+    };
+    let (reply, answer) = oneshot::channel();
+    committer::submit(state, Job::Notice(Box::new(model), reply)).await?;
+    answer
+        .await
+        .map_err(|_| AppError::new(ErrorCode::Unavailable))?
+}
+
+fn target_of(n: &notice::Model) -> Target {
+    Target::from_stored(&n.audience_kind, &n.audience_id, n.grade.as_deref())
+}
+
+/// How the caller relates to a notice.
+enum Standing {
+    /// Its sender, a teacher of its class, or an administrator of its school: sees the lists.
+    Staff,
+    /// In its audience: sees their own state.
+    Recipient,
+}
+
+async fn standing(
+    state: &AppState,
+    caller: &person::Model,
+    n: &notice::Model,
+) -> Result<Standing, AppError> {
+    if n.sender_id == caller.id
+        || relations::administers_org(&state.db, caller, &n.school_id).await?
+        || (n.audience_kind == "class"
+            && relations::teaches(&state.db, caller, &n.audience_id).await?)
+    {
+        return Ok(Standing::Staff);
+    }
+    if !n.held {
+        let keys = audience::keys_for(&state.db, caller).await?;
+        let target = target_of(n);
+        if keys.family.covers(&target) || (n.include_students && keys.own.covers(&target)) {
+            return Ok(Standing::Recipient);
+        }
+    }
+    // Another class's parent learns nothing, not even that the notice exists.
+    Err(AppError::not_found())
+}
+
+#[derive(Debug, Serialize)]
+pub struct Counts {
+    pub confirmed: usize,
+    pub pending: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConfirmationRow {
+    pub student: PersonRef,
+    pub guardian: PersonRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReadCounts {
+    pub read: usize,
+    pub unread: usize,
+}
+
+/// `GET /api/v1/notices/{id}`: the sender's view has the confirmation lists; a recipient's
+/// has their own children and state.
+#[derive(Debug, Serialize)]
+pub struct NoticeDetail {
+    #[serde(flatten)]
+    pub notice: NoticeView,
+    pub held_until: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reminded_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmations: Option<Counts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<Vec<ConfirmationRow>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Vec<ConfirmationRow>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reads: Option<ReadCounts>,
+    /// Whether the caller may send a reminder now.
+    pub can_remind: bool,
+}
+
+async fn find(state: &AppState, id: &str) -> Result<notice::Model, AppError> {
+    notice::Entity::find_by_id(id.to_owned())
+        .one(&state.db)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+async fn confirmations(
+    state: &AppState,
+    id: &str,
+) -> Result<Vec<notice_confirmation::Model>, DbErr> {
+    notice_confirmation::Entity::find()
+        .filter(notice_confirmation::Column::NoticeId.eq(id))
+        .all(&state.db)
+        .await
+}
+
+pub async fn detail(
+    state: &AppState,
+    caller: &person::Model,
+    id: &str,
+) -> Result<NoticeDetail, AppError> {
+    let n = find(state, id).await?;
+    let standing = standing(state, caller, &n).await?;
+    let audience = audience::resolve(&state.db, &state.messaging.audiences, &target_of(&n)).await?;
+    let confirmed_rows = confirmations(state, &n.id).await?;
+    let read = notice_read::Entity::find_by_id((n.id.clone(), caller.id.clone()))
+        .one(&state.db)
+        .await?
+        .is_some();
+    match standing {
+        Standing::Recipient => {
+            let children = children_state(&audience, &caller.id, &confirmed_rows);
+            Ok(NoticeDetail {
+                notice: views::notice(state, &n, children, read).await?,
+                held_until: None,
+                reminded_at: None,
+                confirmations: None,
+                confirmed: None,
+                pending: None,
+                reads: None,
+                can_remind: false,
+            })
+        }
+        Standing::Staff => {
+            let mut confirmed = Vec::new();
+            let mut pending = Vec::new();
+            let mut ids: Vec<String> = audience.guardians.keys().cloned().collect();
+            ids.extend(audience.pupils.iter().map(|p| p.id.clone()));
+            let people = store::people_by_id(&state.db, ids).await?;
+            let reference = |id: &str| {
+                people.get(id).map(views::person_ref).unwrap_or(PersonRef {
+                    sourced_id: String::new(),
+                    name: String::new(),
+                })
+            };
+            if n.requires_confirmation {
+                for (guardian, pupils) in &audience.guardians {
+                    for &i in pupils {
+                        let pupil = &audience.pupils[i];
+                        let at = confirmed_rows
+                            .iter()
+                            .find(|c| c.guardian_id == *guardian && c.student_id == pupil.id)
+                            .map(|c| c.confirmed_at);
+                        let row = ConfirmationRow {
+                            student: reference(&pupil.id),
+                            guardian: reference(guardian),
+                            confirmed_at: at,
+                        };
+                        if at.is_some() {
+                            confirmed.push(row);
+                        } else {
+                            pending.push(row);
+                        }
+                    }
+                }
+                let order = |r: &ConfirmationRow| {
+                    (r.student.sourced_id.clone(), r.guardian.sourced_id.clone())
+                };
+                confirmed.sort_by_key(order);
+                pending.sort_by_key(order);
+            }
+            let readers: HashSet<String> = notice_read::Entity::find()
+                .filter(notice_read::Column::NoticeId.eq(n.id.as_str()))
+                .all(&state.db)
+                .await?
+                .into_iter()
+                .map(|r| r.person_id)
+                .collect();
+            let mut recipients: BTreeSet<&str> =
+                audience.guardians.keys().map(String::as_str).collect();
+            if n.include_students {
+                recipients.extend(audience.pupils.iter().map(|p| p.id.as_str()));
+            }
+            let read_count = recipients.iter().filter(|r| readers.contains(**r)).count();
+            let can_remind = n.requires_confirmation
+                && !pending.is_empty()
+                && next_reminder(&n).is_none_or(|at| at <= state.clock.now());
+            Ok(NoticeDetail {
+                notice: views::notice(state, &n, Vec::new(), true).await?,
+                held_until: n.held.then_some(n.deliver_at),
+                reminded_at: n.reminded_at,
+                confirmations: n.requires_confirmation.then_some(Counts {
+                    confirmed: confirmed.len(),
+                    pending: pending.len(),
+                }),
+                confirmed: n.requires_confirmation.then_some(confirmed),
+                pending: n.requires_confirmation.then_some(pending),
+                reads: Some(ReadCounts {
+                    read: read_count,
+                    unread: recipients.len() - read_count,
+                }),
+                can_remind,
+            })
+        }
+    }
+}
+
+fn children_state(
+    audience: &Audience,
+    guardian: &str,
+    confirmed: &[notice_confirmation::Model],
+) -> Vec<ChildState> {
+    audience
+        .children_of(guardian)
+        .map(|p| ChildState {
+            sourced_id: p.sourced_id.clone(),
+            name: p.name.clone(),
+            confirmed: confirmed
+                .iter()
+                .any(|c| c.guardian_id == guardian && c.student_id == p.id),
+        })
+        .collect()
+}
+
+/// Mark a notice read by the caller (the sender sees it; so do the caller's other devices).
+pub async fn mark_read(state: &AppState, caller: &person::Model, id: &str) -> Result<(), AppError> {
+    let n = find(state, id).await?;
+    if !matches!(standing(state, caller, &n).await?, Standing::Recipient) {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let inserted =
+        notice_read::Entity::insert(notice_read::ActiveModel::from(notice_read::Model {
+            notice_id: n.id.clone(),
+            person_id: caller.id.clone(),
+            read_at: now,
+        }))
+        .on_conflict(
+            OnConflict::columns([notice_read::Column::NoticeId, notice_read::Column::PersonId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    if inserted == 0 {
+        return Ok(());
+    }
+    let delivery = Delivery::NoticeReceipt {
+        notice: n.id.clone(),
+        sender: n.sender_id.clone(),
+        person: caller.id.clone(),
+        student: None,
+        read: true,
+        confirmed: false,
+    };
+    deliver::notify_other_nodes(state, &txn, std::slice::from_ref(&delivery)).await?;
+    txn.commit().await?;
+    deliver::publish(state, vec![delivery]);
+    Ok(())
+}
+
+/// A parent confirms a notice for one of their children in its audience (`student` names the
+/// child; needed only when more than one of theirs is in the audience). Confirming also reads.
+pub async fn confirm(
+    state: &AppState,
+    caller: &person::Model,
+    id: &str,
+    student: Option<&str>,
+) -> Result<NoticeDetail, AppError> {
+    let n = find(state, id).await?;
+    if !matches!(standing(state, caller, &n).await?, Standing::Recipient) {
+        return Err(AppError::new(ErrorCode::NotYourChild));
+    }
+    if !n.requires_confirmation {
+        return Err(AppError::new(ErrorCode::InvalidField)
+            .with_arg("field", "requires_confirmation")
+            .with_arg(
+                "hint",
+                "此通知不需要回执 / this notice asks for no confirmation",
+            ));
+    }
+    let audience = audience::resolve(&state.db, &state.messaging.audiences, &target_of(&n)).await?;
+    let children: Vec<_> = audience.children_of(&caller.id).collect();
+    let child = match student {
+        Some(sourced) => children
+            .iter()
+            .find(|p| p.sourced_id == sourced)
+            .ok_or_else(|| AppError::new(ErrorCode::NotYourChild))?,
+        None => match children.as_slice() {
+            [only] => only,
+            [] => return Err(AppError::new(ErrorCode::NotYourChild)),
+            _ => return Err(AppError::new(ErrorCode::ChooseChild)),
+        },
+    };
+    let child_id = child.id.clone();
+    mark_read(state, caller, id).await?;
+    let txn = state.db.begin().await?;
+    let inserted = notice_confirmation::Entity::insert(notice_confirmation::ActiveModel::from(
+        notice_confirmation::Model {
+            notice_id: n.id.clone(),
+            guardian_id: caller.id.clone(),
+            student_id: child_id.clone(),
+            confirmed_at: state.clock.now(),
+        },
+    ))
+    .on_conflict(
+        OnConflict::columns([
+            notice_confirmation::Column::NoticeId,
+            notice_confirmation::Column::GuardianId,
+            notice_confirmation::Column::StudentId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let delivery = Delivery::NoticeReceipt {
+        notice: n.id.clone(),
+        sender: n.sender_id.clone(),
+        person: caller.id.clone(),
+        student: Some(child_id),
+        read: true,
+        confirmed: true,
+    };
+    if inserted > 0 {
+        deliver::notify_other_nodes(state, &txn, std::slice::from_ref(&delivery)).await?;
+    }
+    txn.commit().await?;
+    if inserted > 0 {
+        deliver::publish(state, vec![delivery]);
+    }
+    detail(state, caller, id).await
+}
+
+fn next_reminder(n: &notice::Model) -> Option<DateTime<Utc>> {
+    n.reminded_at.map(|at| at + REMINDER_SPACING)
+}
+
+/// The guardians in a notice's audience who have not confirmed for every child of theirs.
+pub async fn unconfirmed_guardians(
+    state: &AppState,
+    n: &notice::Model,
+) -> Result<Vec<String>, DbErr> {
+    let audience = audience::resolve(&state.db, &state.messaging.audiences, &target_of(n)).await?;
+    let confirmed = confirmations(state, &n.id).await?;
+    Ok(audience
+        .guardians
+        .iter()
+        .filter(|(guardian, pupils)| {
+            pupils.iter().any(|&i| {
+                !confirmed
+                    .iter()
+                    .any(|c| c.guardian_id == **guardian && c.student_id == audience.pupils[i].id)
+            })
+        })
+        .map(|(g, _)| g.clone())
+        .collect())
+}
+
+/// Remind those who have not confirmed: the sender (or an administrator), at most once every
+/// [`REMINDER_SPACING`], never in quiet hours unless the notice is urgent. Returns how many
+/// families were reminded.
+pub async fn remind(state: &AppState, caller: &person::Model, id: &str) -> Result<usize, AppError> {
+    let n = find(state, id).await?;
+    if !matches!(standing(state, caller, &n).await?, Standing::Staff) {
+        return Err(AppError::not_found());
+    }
+    if !n.requires_confirmation || n.held {
+        return Err(AppError::new(ErrorCode::InvalidField)
+            .with_arg("field", "requires_confirmation")
+            .with_arg("hint", "只有已送达、需要回执的通知可以提醒 / only a delivered notice asking for confirmation can be reminded"));
+    }
+    let now = state.clock.now();
+    if let Some(at) = next_reminder(&n).filter(|at| *at > now) {
+        let wait = (at - now).num_seconds().max(1);
+        return Err(AppError::new(ErrorCode::ReminderTooSoon)
+            .with_arg("seconds", wait.to_string())
+            .with_arg("minutes", (wait + 59).div_euclid(60).to_string()));
+    }
+    let quiet = settings::quiet_hours(state, &n.school_id).await?;
+    if !n.urgent
+        && let Some(until) = quiet.release_time(now, state.config.time_zone)
+    {
+        let local = until.with_timezone(&state.config.time_zone);
+        return Err(AppError::new(ErrorCode::QuietHours)
+            .with_arg("hours", quiet.to_string())
+            .with_arg("until", local.format("%H:%M").to_string()));
+    }
+    let pending = unconfirmed_guardians(state, &n).await?;
+    let txn = state.db.begin().await?;
+    // Conditional, so two clicks (or two nodes) cannot both remind.
+    let mut update = notice::Entity::update_many()
+        .col_expr(notice::Column::RemindedAt, Expr::value(now))
+        .filter(notice::Column::Id.eq(n.id.as_str()));
+    update = match n.reminded_at {
+        Some(at) => update.filter(notice::Column::RemindedAt.eq(at)),
+        None => update.filter(notice::Column::RemindedAt.is_null()),
+    };
+    if update.exec(&txn).await?.rows_affected == 0 {
+        return Err(AppError::new(ErrorCode::ReminderTooSoon)
+            .with_arg("seconds", REMINDER_SPACING.num_seconds().to_string())
+            .with_arg("minutes", REMINDER_SPACING.num_minutes().to_string()));
+    }
+    let delivery = Delivery::Reminder(n.clone());
+    deliver::notify_other_nodes(state, &txn, std::slice::from_ref(&delivery)).await?;
+    txn.commit().await?;
+    deliver::publish(state, vec![delivery]);
+    Ok(pending.len())
+}
+
+/// A line of the caller's notice list.
+#[derive(Debug, Serialize)]
+pub struct NoticeLine {
+    pub id: String,
+    pub title: String,
+    pub sender: PersonRef,
+    pub sent_at: DateTime<Utc>,
+    pub requires_confirmation: bool,
+    pub urgent: bool,
+    /// `received` or `sent`.
+    pub direction: &'static str,
+    pub read: bool,
+    pub held_until: Option<DateTime<Utc>>,
+}
+
+/// Notices the caller received or sent, newest first; the cursor is the last line's
+/// "time|id".
+pub async fn list(
+    state: &AppState,
+    caller: &person::Model,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<(Vec<NoticeLine>, Option<String>), AppError> {
+    let keys = audience::keys_for(&state.db, caller).await?;
+    let mut received = sea_orm::Condition::any();
+    if !keys.family.is_empty() {
+        received = received.add(keys.family.condition());
+    }
+    if !keys.own.is_empty() {
+        received = received.add(
+            sea_orm::Condition::all()
+                .add(notice::Column::IncludeStudents.eq(true))
+                .add(keys.own.condition()),
+        );
+    }
+    let mut cond = sea_orm::Condition::any().add(notice::Column::SenderId.eq(caller.id.as_str()));
+    if !keys.family.is_empty() || !keys.own.is_empty() {
+        cond = cond.add(
+            sea_orm::Condition::all()
+                .add(notice::Column::Held.eq(false))
+                .add(received),
+        );
+    }
+    let mut query = notice::Entity::find().filter(cond);
+    if let Some((at, id)) = after.and_then(parse_cursor) {
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(notice::Column::DeliverAt.lt(at))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(notice::Column::DeliverAt.eq(at))
+                        .add(notice::Column::Id.lt(id)),
+                ),
+        );
+    }
+    let rows = query
+        .order_by_desc(notice::Column::DeliverAt)
+        .order_by_desc(notice::Column::Id)
+        .limit(limit + 1)
+        .all(&state.db)
+        .await?;
+    let more = rows.len() as u64 > limit;
+    let ids: Vec<String> = rows.iter().map(|n| n.id.clone()).collect();
+    let read: HashSet<String> = notice_read::Entity::find()
+        .filter(notice_read::Column::PersonId.eq(caller.id.as_str()))
+        .filter(notice_read::Column::NoticeId.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| r.notice_id)
+        .collect();
+    let mut out = Vec::new();
+    for n in rows.iter().take(limit as usize) {
+        let sent = n.sender_id == caller.id;
+        out.push(NoticeLine {
+            id: n.id.clone(),
+            title: n.title.clone(),
+            sender: views::sender(state, &n.sender_id).await?,
+            sent_at: n.deliver_at,
+            requires_confirmation: n.requires_confirmation,
+            urgent: n.urgent,
+            direction: if sent { "sent" } else { "received" },
+            read: sent || read.contains(&n.id),
+            held_until: n.held.then_some(n.deliver_at),
+        });
+    }
+    let next = if more {
+        rows.get(limit as usize - 1)
+            .map(|n| format!("{}|{}", n.deliver_at.timestamp_micros(), n.id))
+    } else {
+        None
+    };
+    Ok((out, next))
+}
+
+fn parse_cursor(cursor: &str) -> Option<(DateTime<Utc>, String)> {
+    let (at, id) = cursor.split_once('|')?;
+    let at = DateTime::from_timestamp_micros(at.parse().ok()?)?;
+    Some((at, id.to_owned()))
+}
+
+/// Delivered notices reaching `person` that they have not opened (newest first, at most 200).
+pub async fn unread(state: &AppState, person: &person::Model) -> Result<Vec<notice::Model>, DbErr> {
+    let keys = audience::keys_for(&state.db, person).await?;
+    if keys.family.is_empty() && keys.own.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut received = sea_orm::Condition::any();
+    if !keys.family.is_empty() {
+        received = received.add(keys.family.condition());
+    }
+    if !keys.own.is_empty() {
+        received = received.add(
+            sea_orm::Condition::all()
+                .add(notice::Column::IncludeStudents.eq(true))
+                .add(keys.own.condition()),
+        );
+    }
+    let rows = notice::Entity::find()
+        .filter(notice::Column::Held.eq(false))
+        .filter(received)
+        .order_by_desc(notice::Column::DeliverAt)
+        .limit(200)
+        .all(&state.db)
+        .await?;
+    let ids: Vec<String> = rows.iter().map(|n| n.id.clone()).collect();
+    let read: HashSet<String> = notice_read::Entity::find()
+        .filter(notice_read::Column::PersonId.eq(person.id.as_str()))
+        .filter(notice_read::Column::NoticeId.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| r.notice_id)
+        .collect();
+    Ok(rows.into_iter().filter(|n| !read.contains(&n.id)).collect())
+}
+
+/// A notice as `person` (a recipient) sees it, for a socket's catch-up.
+pub async fn recipient_view(
+    state: &AppState,
+    person: &person::Model,
+    n: &notice::Model,
+) -> Result<NoticeView, DbErr> {
+    let audience = audience::resolve(&state.db, &state.messaging.audiences, &target_of(n)).await?;
+    let confirmed = confirmations(state, &n.id).await?;
+    let children = children_state(&audience, &person.id, &confirmed);
+    views::notice(state, n, children, false).await
+}

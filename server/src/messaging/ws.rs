@@ -1,0 +1,356 @@
+//! `GET /ws`: one task per socket. It registers with the hub, answers the client's frames
+//! (resume, send, receipts), writes what the hub queues for it, pings, and closes when the
+//! client goes quiet, cannot keep up, or is retired. See docs/realtime.md.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use tokio::time::Instant;
+
+use super::conversations::{self, Draft};
+use super::entity::{conversation, member};
+use super::hub::{CLOSE_TOO_SLOW, Outbound};
+use super::protocol::{ClientFrame, ServerFrame, Unread};
+use super::{notices, views};
+use crate::auth::{Principal, Via};
+use crate::error::{AppError, ErrorCode};
+use crate::i18n::Lang;
+use crate::roster::entity::person;
+use crate::state::AppState;
+
+const PING_EVERY: Duration = Duration::from_secs(20);
+const SILENCE_LIMIT: Duration = Duration::from_secs(60);
+/// Frames are small JSON; a 5,000-character message is about 15 KB.
+const MAX_FRAME: usize = 64 * 1024;
+/// Messages sent per conversation in one catch-up page.
+const CATCH_UP_PAGE: u64 = 1_000;
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    caller: Principal,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    // A page on another site could open a socket with the visitor's cookie: with a cookie, the
+    // Origin must be this server.
+    if caller.via == Via::Session && !same_origin(&state, &headers) {
+        return Err(AppError::new(ErrorCode::Forbidden));
+    }
+    let lang = Lang::negotiate(&headers);
+    Ok(ws
+        // Small buffers: most sockets sit idle; memory per connection is what limits a node.
+        .read_buffer_size(1024)
+        .write_buffer_size(0)
+        .max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
+        .on_upgrade(move |socket| run(state, caller.person, lang, socket)))
+}
+
+fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if let Some(public) = &state.config.public_url
+        && origin.trim_end_matches('/') == public.origin().ascii_serialization()
+    {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    matches!((host, origin_host), (Some(h), Some(o)) if h == o)
+}
+
+/// Where a socket stands: the last `seq` it has sent per conversation (to drop duplicates
+/// when a live message races the catch-up).
+struct Conn {
+    state: AppState,
+    person: person::Model,
+    lang: Lang,
+    sent: HashMap<Arc<str>, i64>,
+}
+
+async fn run(state: AppState, person: person::Model, lang: Lang, mut socket: WebSocket) {
+    let (registration, mut queue) = state.messaging.hub.register(&person.id);
+    let mut conn = Conn {
+        state: state.clone(),
+        person,
+        lang,
+        sent: HashMap::new(),
+    };
+    let code = match conn.ready(&mut socket).await {
+        Ok(()) => conn.serve(&mut socket, &mut queue, &registration).await,
+        Err(()) => None,
+    };
+    if let Some(code) = code {
+        let reason = match code {
+            CLOSE_TOO_SLOW => "too slow",
+            super::hub::CLOSE_RETIRED => "retired",
+            1001 => "server shutting down",
+            1008 => "no heartbeat",
+            _ => "resume",
+        };
+        let _ = socket
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: Utf8Bytes::from_static(reason),
+            })))
+            .await;
+    }
+    drop(registration);
+}
+
+impl Conn {
+    async fn ready(&mut self, socket: &mut WebSocket) -> Result<(), ()> {
+        let unread = match unread(&self.state, &self.person).await {
+            Ok(unread) => unread,
+            Err(err) => {
+                tracing::warn!(error = %err, "counting unread messages failed");
+                Unread::default()
+            }
+        };
+        let frame = ServerFrame::Ready {
+            person: &self.person.sourced_id,
+            unread: &unread,
+        }
+        .encode();
+        socket.send(Message::Text(frame)).await.map_err(|_| ())
+    }
+
+    /// The socket's loop; returns the close code to send, if any.
+    async fn serve(
+        &mut self,
+        socket: &mut WebSocket,
+        queue: &mut tokio::sync::mpsc::Receiver<Outbound>,
+        registration: &super::hub::Registration,
+    ) -> Option<u16> {
+        let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+        let mut heard = Instant::now();
+        let shutdown = self.state.shutdown.clone();
+        loop {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return Some(1001),
+                incoming = socket.recv() => {
+                    let Some(Ok(message)) = incoming else { return None };
+                    heard = Instant::now();
+                    match message {
+                        Message::Text(text) => {
+                            if self.handle(socket, text.as_str()).await.is_err() {
+                                return None;
+                            }
+                        }
+                        Message::Binary(_) => {
+                            let _ = self.error(socket, AppError::new(ErrorCode::UnsupportedMediaType), None).await;
+                        }
+                        Message::Close(_) => return None,
+                        Message::Ping(_) | Message::Pong(_) => {}
+                    }
+                }
+                out = queue.recv() => {
+                    let closing = registration.closing.load(Ordering::Acquire);
+                    if closing != 0 {
+                        return Some(closing);
+                    }
+                    let Some(out) = out else { return Some(CLOSE_TOO_SLOW) };
+                    if self.write(socket, out).await.is_err() {
+                        return None;
+                    }
+                }
+                _ = ping.tick() => {
+                    if heard.elapsed() > SILENCE_LIMIT {
+                        return Some(1008);
+                    }
+                    if socket.send(Message::Ping(Default::default())).await.is_err() {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn write(&mut self, socket: &mut WebSocket, out: Outbound) -> Result<(), axum::Error> {
+        let frame = match out {
+            Outbound::Frame(frame) => frame,
+            Outbound::Message {
+                conversation,
+                seq,
+                frame,
+            } => {
+                let last = self.sent.entry(conversation).or_insert(0);
+                if seq <= *last {
+                    return Ok(());
+                }
+                *last = seq;
+                frame
+            }
+        };
+        socket.send(Message::Text(frame)).await
+    }
+
+    async fn error(
+        &self,
+        socket: &mut WebSocket,
+        err: AppError,
+        nonce: Option<&str>,
+    ) -> Result<(), axum::Error> {
+        let key = err.code().message_key();
+        let message = self.state.i18n.for_lang(self.lang).format(&key, err.args());
+        let frame = ServerFrame::Error {
+            code: err.code().as_str(),
+            message: &message,
+            nonce,
+        }
+        .encode();
+        socket.send(Message::Text(frame)).await
+    }
+
+    async fn handle(&mut self, socket: &mut WebSocket, text: &str) -> Result<(), axum::Error> {
+        let frame: ClientFrame = match serde_json::from_str(text) {
+            Ok(frame) => frame,
+            Err(_) => {
+                return self
+                    .error(socket, AppError::new(ErrorCode::BadRequest), None)
+                    .await;
+            }
+        };
+        let result = match frame {
+            ClientFrame::Ping => {
+                return socket.send(Message::Text(ServerFrame::Pong.encode())).await;
+            }
+            ClientFrame::Resume { conversations } => {
+                return match self.resume(socket, conversations).await {
+                    Ok(result) => result,
+                    Err(err) => self.error(socket, err, None).await,
+                };
+            }
+            ClientFrame::Send {
+                conversation,
+                body,
+                nonce,
+                attachments,
+            } => {
+                let draft = Draft {
+                    conversation: &conversation,
+                    body: &body,
+                    nonce: &nonce,
+                    attachments: &attachments,
+                };
+                match conversations::send(&self.state, &self.person, draft).await {
+                    Ok(m) => {
+                        let frame = ServerFrame::Sent {
+                            nonce: &nonce,
+                            conversation: &m.conversation_id,
+                            id: &m.id,
+                            seq: m.seq,
+                            held_until: m.held.then_some(m.deliver_at),
+                        }
+                        .encode();
+                        return socket.send(Message::Text(frame)).await;
+                    }
+                    Err(err) => return self.error(socket, err, Some(&nonce)).await,
+                }
+            }
+            ClientFrame::Delivered { conversation, seq } => {
+                conversations::receipt(&self.state, &self.person, &conversation, seq, 0).await
+            }
+            ClientFrame::Read { conversation, seq } => {
+                conversations::receipt(&self.state, &self.person, &conversation, seq, seq).await
+            }
+            ClientFrame::NoticeRead { notice } => {
+                notices::mark_read(&self.state, &self.person, &notice).await
+            }
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(err) => self.error(socket, err, None).await,
+        }
+    }
+
+    /// Everything after the client's cursors (after the last read message where it names
+    /// none), in order; then the unread notices; then `caught_up`.
+    async fn resume(
+        &mut self,
+        socket: &mut WebSocket,
+        cursors: HashMap<String, i64>,
+    ) -> Result<Result<(), axum::Error>, AppError> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let state = self.state.clone();
+        let memberships = member::Entity::find()
+            .filter(member::Column::PersonId.eq(self.person.id.as_str()))
+            .all(&state.db)
+            .await?;
+        let ids: Vec<String> = memberships
+            .iter()
+            .map(|m| m.conversation_id.clone())
+            .collect();
+        let mut last_seq: HashMap<String, i64> = HashMap::new();
+        for chunk in ids.chunks(400) {
+            for c in conversation::Entity::find()
+                .filter(conversation::Column::Id.is_in(chunk.iter().cloned()))
+                .all(&state.db)
+                .await?
+            {
+                last_seq.insert(c.id, c.last_seq);
+            }
+        }
+        for m in &memberships {
+            let conversation = m.conversation_id.as_str();
+            let mut after = cursors.get(conversation).copied().unwrap_or(m.read_seq);
+            let end = last_seq.get(conversation).copied().unwrap_or(0);
+            let key: Arc<str> = Arc::from(conversation);
+            while after < end {
+                let page =
+                    conversations::since(&state.db, conversation, after, CATCH_UP_PAGE).await?;
+                let Some(last) = page.last().and_then(|m| m.seq) else {
+                    break;
+                };
+                for message in &page {
+                    let own = message.sender_id == self.person.id;
+                    let view = views::message(&state, message, own).await?;
+                    let frame = ServerFrame::Message(&view).encode();
+                    let out = Outbound::Message {
+                        conversation: key.clone(),
+                        seq: message.seq.unwrap_or(0),
+                        frame,
+                    };
+                    if let Err(err) = self.write(socket, out).await {
+                        return Ok(Err(err));
+                    }
+                }
+                after = last;
+            }
+        }
+        for n in notices::unread(&state, &self.person).await? {
+            let view = notices::recipient_view(&state, &self.person, &n).await?;
+            let frame = ServerFrame::Notice(&view).encode();
+            if let Err(err) = socket.send(Message::Text(frame)).await {
+                return Ok(Err(err));
+            }
+        }
+        Ok(socket
+            .send(Message::Text(ServerFrame::CaughtUp.encode()))
+            .await)
+    }
+}
+
+/// Unread messages per conversation, unread notices, and their total.
+pub async fn unread(state: &AppState, person: &person::Model) -> Result<Unread, sea_orm::DbErr> {
+    let conversations: HashMap<String, i64> = conversations::unread(&state.db, &person.id)
+        .await?
+        .into_iter()
+        .collect();
+    let notices = notices::unread(state, person).await?.len() as i64;
+    Ok(Unread {
+        total: conversations.values().sum::<i64>() + notices,
+        notices,
+        conversations,
+    })
+}

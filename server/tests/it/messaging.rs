@@ -1,0 +1,601 @@
+//! Home-school messaging: notices with confirmations and reminders, 1:1 conversations over the
+//! websocket, catch-up after a disconnect, idempotent sends, quiet hours on a clock the test
+//! sets, the pupil-name warning, and who gets nothing — on SQLite and PostgreSQL.
+
+use std::time::Duration;
+
+use chrono::{TimeDelta, TimeZone};
+use futures::{SinkExt, StreamExt};
+use kongjian::auth::tokens;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::fixtures::Package;
+use crate::on_both_databases;
+use crate::support::{Backend, Server, TestApp};
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Students 1–3 (parents p1–p3) in class k1 taught by t1; administrators; and a second class
+/// k2 (teacher t3) with pupil st9 and parent p9. Parent p8 has two children in k1 (st7, st8).
+pub async fn district(app: &TestApp) -> Package {
+    let package = Package::new(&[1, 2, 3]).with_admins();
+    package.append(
+        "classes.csv",
+        "k2,,,三年级2班,03,c1,,homeroom,,s1,y2026,,,\n",
+    );
+    package.append(
+        "users.csv",
+        "t3,,,true,t3,,老师,吴,,,,,13900000003,,,,,,,,s1,\n\
+         st9,,,true,st9,,九,陈,,,,,,p9,03,,,,,,s1,\n\
+         p9,,,true,,,九家长,陈,,,,,13800000009,st9,,,,,,,s1,\n\
+         st7,,,true,st7,,七,刘,,,,,,p8,03,,,,,,s1,\n\
+         st8,,,true,st8,,八,刘,,,,,,p8,03,,,,,,s1,\n\
+         p8,,,true,,,刘家长,刘,,,,,13800000008,\"st7,st8\",,,,,,,s1,\n",
+    );
+    package.append(
+        "roles.csv",
+        "r-t3,,,t3,primary,teacher,,,s1,\nr-st9,,,st9,primary,student,,,s1,\nr-p9,,,p9,primary,parent,,,s1,\n\
+         r-st7,,,st7,primary,student,,,s1,\nr-st8,,,st8,primary,student,,,s1,\nr-p8,,,p8,primary,parent,,,s1,\n",
+    );
+    package.append(
+        "enrollments.csv",
+        "e-t3,,,k2,s1,t3,teacher,true,,\ne-st9,,,k2,s1,st9,student,,,\n\
+         e-st7,,,k1,s1,st7,student,,,\ne-st8,,,k1,s1,st8,student,,,\n",
+    );
+    crate::fixtures::import(&app.state.db, &package, false).await;
+    package
+}
+
+pub async fn token(app: &impl Server, sourced_id: &str) -> String {
+    tokens::create(
+        &app.state().db,
+        sourced_id,
+        "test",
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap()
+    .secret
+}
+
+pub async fn call(
+    app: &impl Server,
+    method: reqwest::Method,
+    token: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .client()
+        .request(method, app.url(path))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+pub async fn post(app: &impl Server, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    call(app, reqwest::Method::POST, token, path, Some(body)).await
+}
+
+pub async fn get(app: &impl Server, token: &str, path: &str) -> (StatusCode, Value) {
+    call(app, reqwest::Method::GET, token, path, None).await
+}
+
+/// A socket for the bearer of `token`, past its `ready` frame (returned).
+pub async fn connect(app: &impl Server, token: &str) -> (Socket, Value) {
+    let url = app.url("/ws").replacen("http", "ws", 1);
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let ready = expect(&mut socket, "ready").await;
+    (socket, ready)
+}
+
+/// The next frame of type `kind`, skipping others; panics after five seconds.
+pub async fn expect(socket: &mut Socket, kind: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let frame = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {kind} frame within 5 s"));
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                let value: Value = serde_json::from_str(text.as_str()).unwrap();
+                if value["type"] == kind {
+                    return value;
+                }
+            }
+            Some(Ok(Message::Close(frame))) => panic!("closed while waiting for {kind}: {frame:?}"),
+            Some(Ok(_)) => {}
+            other => panic!("socket ended while waiting for {kind}: {other:?}"),
+        }
+    }
+}
+
+/// Assert no frame of type `kind` arrives within `ms`.
+pub async fn nothing(socket: &mut Socket, kind: &str, ms: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+    while let Ok(frame) = tokio::time::timeout_at(deadline, socket.next()).await {
+        if let Some(Ok(Message::Text(text))) = frame {
+            let value: Value = serde_json::from_str(text.as_str()).unwrap();
+            assert_ne!(value["type"], kind, "unexpected {value}");
+        } else {
+            return;
+        }
+    }
+}
+
+pub async fn send(socket: &mut Socket, frame: Value) {
+    socket
+        .send(Message::Text(frame.to_string().into()))
+        .await
+        .unwrap();
+}
+
+fn notice(title: &str, body: &str, confirm: bool) -> Value {
+    json!({"title": title, "body": body, "requires_confirmation": confirm})
+}
+
+/// Shanghai wall-clock time on 2026-12-04 (+ `days`).
+fn shanghai(days: i64, h: u32, m: u32) -> chrono::DateTime<chrono::Utc> {
+    chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(2026, 12, 4, h, m, 0)
+        .single()
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+        + TimeDelta::days(days)
+}
+
+on_both_databases! {
+    async fn a_notice_reaches_the_class_parents_live_and_no_one_else(app) {
+        district(&app).await;
+        let teacher = token(&app, "t1").await;
+        let (mut p1, _) = connect(&app, &token(&app, "p1").await).await;
+        let (mut p9, _) = connect(&app, &token(&app, "p9").await).await;
+        let (status, posted) = post(&app, &teacher, "/api/v1/classes/k1/notices",
+            notice("周五春游", "请带好水和帽子。", true)).await;
+        assert_eq!(status, StatusCode::CREATED, "{posted}");
+        let id = posted["id"].as_str().unwrap().to_owned();
+
+        let frame = expect(&mut p1, "notice").await;
+        assert_eq!(frame["id"], id.as_str());
+        assert_eq!(frame["title"], "周五春游");
+        assert_eq!(frame["sender"]["sourced_id"], "t1");
+        assert_eq!(frame["audience"]["sourced_id"], "k1");
+        assert_eq!(frame["children"], json!([{"sourced_id": "st1", "name": "李小1", "confirmed": false}]));
+        nothing(&mut p9, "notice", 300).await;
+
+        let p9_token = token(&app, "p9").await;
+        let (status, _) = get(&app, &p9_token, &format!("/api/v1/notices/{id}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "another class's parent learns nothing");
+        let (status, _) = post(&app, &p9_token, &format!("/api/v1/notices/{id}/confirm"), json!({})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, list) = get(&app, &p9_token, "/api/v1/notices").await;
+        assert_eq!(list["notices"], json!([]));
+        // A teacher of another class may not post to this one.
+        let (status, _) = post(&app, &token(&app, "t3").await, "/api/v1/classes/k1/notices",
+            notice("x", "y", false)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+}
+
+on_both_databases! {
+    async fn parents_confirm_per_child_and_the_sender_sees_who_has_not(app) {
+        district(&app).await;
+        let teacher = token(&app, "t1").await;
+        let (mut t1, _) = connect(&app, &teacher).await;
+        let (_, posted) = post(&app, &teacher, "/api/v1/classes/k1/notices",
+            notice("家长会", "周三下午三点家长会。", true)).await;
+        let id = posted["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/notices/{id}");
+
+        let (status, detail) = get(&app, &teacher, &path).await;
+        assert_eq!(status, StatusCode::OK);
+        // p1–p3 for st1–st3, p8 for st7 and st8.
+        assert_eq!(detail["confirmations"], json!({"confirmed": 0, "pending": 5}));
+
+        let p1 = token(&app, "p1").await;
+        let (status, mine) = post(&app, &p1, &format!("{path}/confirm"), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{mine}");
+        assert_eq!(mine["children"][0]["confirmed"], true);
+        assert!(mine.get("pending").is_none(), "a parent sees only their own state");
+        // Confirming reads first: the sender hears both.
+        let receipt = expect(&mut t1, "notice_receipt").await;
+        assert_eq!((&receipt["person"], &receipt["read"], &receipt["confirmed"]), (&json!("p1"), &json!(true), &json!(false)));
+        let receipt = expect(&mut t1, "notice_receipt").await;
+        assert_eq!(receipt["person"], "p1");
+        assert_eq!(receipt["student"], "st1");
+        assert_eq!(receipt["confirmed"], true);
+
+        let p8 = token(&app, "p8").await;
+        let (status, err) = post(&app, &p8, &format!("{path}/confirm"), json!({})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err["error"]["code"], "choose_child");
+        let (status, err) = post(&app, &p8, &format!("{path}/confirm"), json!({"student": "st1"})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+        assert_eq!(err["error"]["code"], "not_your_child");
+        let (status, _) = post(&app, &p8, &format!("{path}/confirm"), json!({"student": "st7"})).await;
+        assert_eq!(status, StatusCode::OK);
+        // Confirming twice changes nothing.
+        let (status, _) = post(&app, &p8, &format!("{path}/confirm"), json!({"student": "st7"})).await;
+        assert_eq!(status, StatusCode::OK);
+
+        let (_, detail) = get(&app, &teacher, &path).await;
+        assert_eq!(detail["confirmations"], json!({"confirmed": 2, "pending": 3}));
+        let pending: Vec<&str> = detail["pending"].as_array().unwrap().iter()
+            .map(|r| r["student"]["sourced_id"].as_str().unwrap()).collect();
+        assert_eq!(pending, ["st2", "st3", "st8"]);
+        assert_eq!(detail["confirmed"][0]["guardian"]["sourced_id"], "p1");
+        assert_eq!(detail["reads"]["read"], 2);
+        // The school's administrator sees the lists too; the parent's own view has no lists.
+        let (status, admin) = get(&app, &token(&app, "sa1").await, &path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(admin["confirmations"]["confirmed"], 2);
+    }
+}
+
+on_both_databases! {
+    async fn a_reminder_goes_to_those_who_have_not_confirmed_at_most_every_few_hours(app) {
+        district(&app).await;
+        app.state.clock.set(shanghai(0, 10, 0));
+        let teacher = token(&app, "t1").await;
+        let (_, posted) = post(&app, &teacher, "/api/v1/classes/k1/notices",
+            notice("交表", "请填写回执。", true)).await;
+        let id = posted["id"].as_str().unwrap().to_owned();
+        let p1 = token(&app, "p1").await;
+        post(&app, &p1, &format!("/api/v1/notices/{id}/confirm"), json!({})).await;
+        let (mut p1_socket, _) = connect(&app, &p1).await;
+        let (mut p2_socket, _) = connect(&app, &token(&app, "p2").await).await;
+
+        let remind = format!("/api/v1/notices/{id}/remind");
+        let (status, answer) = post(&app, &teacher, &remind, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["reminded"], 3, "p2, p3 and p8");
+        let frame = expect(&mut p2_socket, "notice_reminder").await;
+        assert_eq!(frame["id"], id.as_str());
+        nothing(&mut p1_socket, "notice_reminder", 300).await;
+
+        let (status, err) = post(&app, &teacher, &remind, json!({})).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(err["error"]["code"], "reminder_too_soon");
+        // A parent cannot remind anyone.
+        let (status, _) = post(&app, &p1, &remind, json!({})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        app.state.clock.advance(TimeDelta::hours(3));
+        let (status, _) = post(&app, &teacher, &remind, json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+}
+
+on_both_databases! {
+    async fn quiet_hours_hold_notices_until_morning_unless_an_administrator_marks_them_urgent(app) {
+        let app = TestApp::spawn_with(app.backend(), |c| {
+            c.quiet_hours = kongjian::messaging::QuietHours::default();
+        }).await;
+        district(&app).await;
+        app.state.clock.set(shanghai(0, 22, 0));
+        let teacher = token(&app, "t1").await;
+        let p1 = token(&app, "p1").await;
+        let (mut p1_socket, _) = connect(&app, &p1).await;
+
+        let (status, posted) = post(&app, &teacher, "/api/v1/classes/k1/notices",
+            notice("明日安排", "明早八点到校。", false)).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let held_until: chrono::DateTime<chrono::Utc> =
+            serde_json::from_value(posted["held_until"].clone()).unwrap();
+        assert_eq!(held_until, shanghai(1, 7, 0));
+        let id = posted["id"].as_str().unwrap().to_owned();
+        nothing(&mut p1_socket, "notice", 1500).await;
+        let (status, _) = get(&app, &p1, &format!("/api/v1/notices/{id}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "held notices are not there yet");
+
+        // Only an administrator may mark a notice urgent; urgent notices go at once.
+        let mut urgent = notice("停课通知", "因暴雪明日停课。", false);
+        urgent["urgent"] = json!(true);
+        let (status, err) = post(&app, &teacher, "/api/v1/classes/k1/notices", urgent.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(err["error"]["code"], "urgent_needs_admin");
+        let (status, _) = post(&app, &token(&app, "sa1").await, "/api/v1/classes/k1/notices", urgent).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let frame = expect(&mut p1_socket, "notice").await;
+        assert_eq!(frame["title"], "停课通知");
+        assert_eq!(frame["urgent"], true);
+
+        // Morning: the held notice is delivered.
+        app.state.clock.set(shanghai(1, 7, 0));
+        let frame = expect(&mut p1_socket, "notice").await;
+        assert_eq!(frame["id"], id.as_str());
+        let (status, _) = get(&app, &p1, &format!("/api/v1/notices/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+}
+
+on_both_databases! {
+    async fn a_notice_naming_a_pupil_is_flagged_before_it_is_sent(app) {
+        district(&app).await;
+        let teacher = token(&app, "t1").await;
+        let body = notice("作业提醒", "李小2 今天的作业还没有交。", false);
+        let (status, err) = post(&app, &teacher, "/api/v1/classes/k1/notices", body.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(err["error"]["code"], "names_pupil");
+        assert!(err["error"]["message"].as_str().unwrap().contains("李小2"), "{err}");
+        let (_, list) = get(&app, &teacher, "/api/v1/notices").await;
+        assert_eq!(list["notices"], json!([]), "nothing was sent");
+        let mut anyway = body;
+        anyway["acknowledge_named_pupils"] = json!(true);
+        let (status, _) = post(&app, &teacher, "/api/v1/classes/k1/notices", anyway).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+}
+
+on_both_databases! {
+    async fn a_parent_and_a_teacher_talk_live_with_receipts_and_no_duplicates(app) {
+        district(&app).await;
+        let parent = token(&app, "p1").await;
+        let teacher = token(&app, "t1").await;
+        let (status, conv) = post(&app, &parent, "/api/v1/conversations", json!({"with": "t1"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{conv}");
+        let id = conv["id"].as_str().unwrap().to_owned();
+        let (status, again) = post(&app, &teacher, "/api/v1/conversations", json!({"with": "p1"})).await;
+        assert_eq!(status, StatusCode::OK, "the teacher finds the same conversation");
+        assert_eq!(again["id"], id.as_str());
+
+        let (mut p, _) = connect(&app, &parent).await;
+        let (mut t, _) = connect(&app, &teacher).await;
+        let send = json!({"type": "send", "conversation": id, "body": "老师好，孩子今天发烧请假。", "nonce": "n-1"});
+        self::send(&mut p, send.clone()).await;
+        let sent = expect(&mut p, "sent").await;
+        assert_eq!(sent["seq"], 1);
+        assert_eq!(sent["nonce"], "n-1");
+        let received = expect(&mut t, "message").await;
+        assert_eq!(received["seq"], 1);
+        assert_eq!(received["sender"]["sourced_id"], "p1");
+        assert!(received.get("nonce").is_none(), "only the sender sees the nonce");
+
+        // A retried send is answered with the stored message, never a second one.
+        self::send(&mut p, send).await;
+        let again = expect(&mut p, "sent").await;
+        assert_eq!(again["id"], sent["id"]);
+        assert_eq!(again["seq"], 1);
+        nothing(&mut t, "message", 300).await;
+
+        self::send(&mut t, json!({"type": "read", "conversation": id, "seq": 1})).await;
+        let receipt = expect(&mut p, "receipt").await;
+        assert_eq!(receipt["person"], "t1");
+        assert_eq!(receipt["read"], 1);
+
+        let (_, unread) = get(&app, &teacher, "/api/v1/unread").await;
+        assert_eq!(unread["total"], 0);
+        let (_, history) = get(&app, &teacher, &format!("/api/v1/conversations/{id}/messages")).await;
+        assert_eq!(history["messages"].as_array().unwrap().len(), 1);
+    }
+}
+
+on_both_databases! {
+    async fn a_reconnecting_client_receives_what_it_missed_in_order(app) {
+        district(&app).await;
+        let parent = token(&app, "p1").await;
+        let teacher = token(&app, "t1").await;
+        let (_, conv) = post(&app, &teacher, "/api/v1/conversations", json!({"with": "p1"})).await;
+        let id = conv["id"].as_str().unwrap().to_owned();
+        let messages = format!("/api/v1/conversations/{id}/messages");
+        let (status, first) = post(&app, &teacher, &messages, json!({"body": "第一条", "nonce": "a"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{first}");
+
+        // Never connected before: the unread message arrives on the first resume.
+        let (mut p, ready) = connect(&app, &parent).await;
+        assert_eq!(ready["unread"]["total"], 1);
+        send(&mut p, json!({"type": "resume"})).await;
+        assert_eq!(expect(&mut p, "message").await["seq"], 1);
+        expect(&mut p, "caught_up").await;
+        drop(p);
+
+        for n in 2..=6 {
+            post(&app, &teacher, &messages, json!({"body": format!("第{n}条"), "nonce": format!("m{n}")})).await;
+        }
+        let (mut p, _) = connect(&app, &parent).await;
+        send(&mut p, json!({"type": "resume", "conversations": {id.clone(): 1}})).await;
+        for seq in 2..=6 {
+            let frame = expect(&mut p, "message").await;
+            assert_eq!(frame["seq"], seq);
+        }
+        expect(&mut p, "caught_up").await;
+
+        // History pages backwards.
+        let (_, page) = get(&app, &parent, &format!("{messages}?limit=2")).await;
+        let seqs: Vec<i64> = page["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+        assert_eq!(seqs, [6, 5]);
+        let (_, older) = get(&app, &parent, &format!("{messages}?limit=2&before={}", page["next"])).await;
+        let seqs: Vec<i64> = older["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+        assert_eq!(seqs, [4, 3]);
+    }
+}
+
+on_both_databases! {
+    async fn bad_messages_get_clear_errors_and_strangers_cannot_talk(app) {
+        district(&app).await;
+        let parent = token(&app, "p1").await;
+        let (status, err) = post(&app, &parent, "/api/v1/conversations", json!({"with": "t3"})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "t3 teaches another class");
+        assert_eq!(err["error"]["code"], "not_related");
+        let (status, _) = post(&app, &parent, "/api/v1/conversations", json!({"with": "p2"})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "parents do not message each other");
+        let (status, err) = post(&app, &parent, "/api/v1/conversations", json!({"with": "nobody"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err["error"]["code"], "unknown_person");
+
+        let (_, conv) = post(&app, &parent, "/api/v1/conversations", json!({"with": "t1"})).await;
+        let messages = format!("/api/v1/conversations/{}/messages", conv["id"].as_str().unwrap());
+        let cases = [
+            (json!({"body": "  ", "nonce": "a"}), "empty_body"),
+            (json!({"body": "字".repeat(5001), "nonce": "b"}), "body_too_long"),
+            (json!({"body": "hi", "nonce": "c", "attachments": (0..10).map(|i| i.to_string()).collect::<Vec<_>>()}), "too_many_attachments"),
+            (json!({"body": "hi", "nonce": "d", "attachments": ["not-mine"]}), "invalid_field"),
+            (json!({"body": "hi"}), "invalid_field"),
+        ];
+        for (body, code) in cases {
+            let (status, err) = post(&app, &parent, &messages, body).await;
+            assert_eq!(err["error"]["code"], code, "{err}");
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        // Someone else's conversation does not exist for them.
+        let (status, _) = get(&app, &token(&app, "p2").await, &messages).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = post(&app, &token(&app, "p2").await, &messages, json!({"body": "hi", "nonce": "e"})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        // Script in a message is text, never markup: the API returns it as written.
+        let (status, sent) = post(&app, &parent, &messages, json!({"body": "<script>alert(1)</script>", "nonce": "f"})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(sent["body"], "<script>alert(1)</script>");
+    }
+}
+
+on_both_databases! {
+    async fn messages_can_be_edited_briefly_and_recalled(app) {
+        district(&app).await;
+        app.state.clock.set(shanghai(0, 10, 0));
+        let teacher = token(&app, "t1").await;
+        let (_, conv) = post(&app, &teacher, "/api/v1/conversations", json!({"with": "p1"})).await;
+        let id = conv["id"].as_str().unwrap();
+        let (mut p, _) = connect(&app, &token(&app, "p1").await).await;
+        let (_, sent) = post(&app, &teacher, &format!("/api/v1/conversations/{id}/messages"),
+            json!({"body": "明天带尺子", "nonce": "x"})).await;
+        let message = format!("/api/v1/messages/{}", sent["id"].as_str().unwrap());
+        let (status, edited) = call(&app, reqwest::Method::PATCH, &teacher, &message,
+            Some(json!({"body": "明天带直尺和圆规"}))).await;
+        assert_eq!(status, StatusCode::OK, "{edited}");
+        assert!(edited["edited_at"].is_string());
+        let update = expect(&mut p, "message_updated").await;
+        assert_eq!(update["body"], "明天带直尺和圆规");
+        let (status, _) = call(&app, reqwest::Method::PATCH, &token(&app, "p1").await, &message,
+            Some(json!({"body": "改"}))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "only the sender edits");
+
+        app.state.clock.advance(TimeDelta::minutes(6));
+        let (status, err) = call(&app, reqwest::Method::PATCH, &teacher, &message,
+            Some(json!({"body": "再改"}))).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(err["error"]["code"], "edit_window_closed");
+        let (status, recalled) = post(&app, &teacher, &format!("{message}/recall"), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(recalled["recalled"], true);
+        assert_eq!(recalled["body"], "");
+        let update = expect(&mut p, "message_updated").await;
+        assert_eq!(update["recalled"], true);
+    }
+}
+
+on_both_databases! {
+    async fn quiet_hours_hold_a_teachers_message_to_a_family_until_morning(app) {
+        let app = TestApp::spawn_with(app.backend(), |c| {
+            c.quiet_hours = kongjian::messaging::QuietHours::default();
+        }).await;
+        district(&app).await;
+        app.state.clock.set(shanghai(0, 23, 0));
+        let teacher = token(&app, "t1").await;
+        let parent = token(&app, "p1").await;
+        let (_, conv) = post(&app, &teacher, "/api/v1/conversations", json!({"with": "p1"})).await;
+        let id = conv["id"].as_str().unwrap().to_owned();
+        let (mut p, _) = connect(&app, &parent).await;
+        let (status, sent) = post(&app, &teacher, &format!("/api/v1/conversations/{id}/messages"),
+            json!({"body": "明天见", "nonce": "late"})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(sent["seq"], Value::Null);
+        assert!(sent["held_until"].is_string());
+        nothing(&mut p, "message", 1500).await;
+        // A parent's message to a teacher is not held.
+        let (_, reply) = post(&app, &parent, &format!("/api/v1/conversations/{id}/messages"),
+            json!({"body": "好的", "nonce": "r"})).await;
+        assert_eq!(reply["seq"], 1);
+        assert_eq!(expect(&mut p, "message").await["body"], "好的", "the parent's own message");
+
+        app.state.clock.set(shanghai(1, 7, 1));
+        let frame = expect(&mut p, "message").await;
+        assert_eq!(frame["body"], "明天见");
+        assert_eq!(frame["seq"], 2, "numbered when delivered, after what was delivered before");
+    }
+}
+
+on_both_databases! {
+    async fn a_retired_persons_socket_is_closed(app) {
+        district(&app).await;
+        let p3_token = token(&app, "p3").await;
+        let (mut p3, _) = connect(&app, &p3_token).await;
+        // A later bulk roster without pupil 3 and their parent.
+        let next = Package::new(&[1, 2]).with_admins();
+        crate::fixtures::import(&app.state.db, &next, true).await;
+        let closed = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match p3.next().await {
+                    Some(Ok(Message::Close(Some(frame)))) => return Some(u16::from(frame.code)),
+                    Some(Ok(_)) => continue,
+                    _ => return None,
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(closed, Some(4001));
+        // And the retired person cannot come back.
+        let url = app.url("/ws").replacen("http", "ws", 1);
+        let mut request = url.into_client_request().unwrap();
+        request.headers_mut().insert("authorization", format!("Bearer {p3_token}").parse().unwrap());
+        let refused = tokio_tungstenite::connect_async(request).await;
+        assert!(matches!(refused, Err(tungstenite::Error::Http(r)) if r.status() == 401 || r.status() == 403));
+    }
+}
+
+/// Two nodes on one PostgreSQL behave as one: a notice posted through node A reaches a socket
+/// held by node B, and B's read receipt comes back to A.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_deliver_to_each_others_sockets() {
+    let a = TestApp::spawn(Backend::Postgres).await;
+    district(&a).await;
+    let b = a.second_node().await;
+    let teacher = token(&a, "t1").await;
+    let parent = token(&a, "p1").await;
+    let (mut on_b, _) = connect(&b, &parent).await;
+    let (mut t_on_a, _) = connect(&a, &teacher).await;
+    let (status, posted) = post(
+        &a,
+        &teacher,
+        "/api/v1/classes/k1/notices",
+        notice("两个节点", "A 发出，B 收到。", true),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let frame = expect(&mut on_b, "notice").await;
+    assert_eq!(frame["id"], posted["id"]);
+    send(
+        &mut on_b,
+        json!({"type": "notice_read", "notice": posted["id"]}),
+    )
+    .await;
+    let receipt = expect(&mut t_on_a, "notice_receipt").await;
+    assert_eq!(receipt["person"], "p1");
+    assert_eq!(receipt["read"], true);
+
+    // Conversations too: a message through B reaches the teacher on A.
+    let (_, conv) = post(&b, &parent, "/api/v1/conversations", json!({"with": "t1"})).await;
+    send(
+        &mut on_b,
+        json!({"type": "send", "conversation": conv["id"], "body": "收到", "nonce": "b1"}),
+    )
+    .await;
+    expect(&mut on_b, "sent").await;
+    let message = expect(&mut t_on_a, "message").await;
+    assert_eq!(message["body"], "收到");
+}
