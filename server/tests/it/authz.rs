@@ -101,6 +101,8 @@ enum Body {
     RosterForm,
     /// The roster zip as the API's raw body.
     RosterZip,
+    /// A small picture, as an attachment upload.
+    Png,
 }
 
 /// What a row expects.
@@ -120,6 +122,8 @@ struct Row {
     expect: Expect,
     /// The row ends sessions: everyone signs in again afterwards.
     ends_sessions: bool,
+    /// Those denied are told "not found": the thing is hidden from them, not only refused.
+    hidden: bool,
 }
 
 fn row(method: Method, path: &str, kind: Kind, allowed: &'static [Actor]) -> Row {
@@ -130,6 +134,7 @@ fn row(method: Method, path: &str, kind: Kind, allowed: &'static [Actor]) -> Row
         body: Body::Empty,
         expect: Expect::Allowed(allowed),
         ends_sessions: false,
+        hidden: false,
     }
 }
 
@@ -146,18 +151,101 @@ impl Row {
         self
     }
 
+    fn hidden(mut self) -> Row {
+        self.hidden = true;
+        self
+    }
+
     fn ends_sessions(mut self) -> Row {
         self.ends_sessions = true;
         self
     }
 }
 
+/// What the messaging rows act on, made before the walk.
+struct Made {
+    /// A notice to k1's families (asking for confirmation), from t1.
+    notice: String,
+    /// The conversation between p1 and t1.
+    conversation: String,
+    /// t1's message in it.
+    message: String,
+    /// p1's picture, attached to p1's message in it.
+    attachment: String,
+}
+
+/// The smallest PNG: its magic bytes are what the upload checks.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0, 0,
+    1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89,
+];
+
+async fn make(app: &TestApp) -> Made {
+    use crate::messaging::{post, token};
+    let teacher = token(app, "t1").await;
+    let parent = token(app, "p1").await;
+    let (_, notice) = post(
+        app,
+        &teacher,
+        "/api/v1/classes/k1/notices",
+        serde_json::json!({"title": "春游", "body": "周五春游", "requires_confirmation": true}),
+    )
+    .await;
+    let (_, conversation) = post(
+        app,
+        &parent,
+        "/api/v1/conversations",
+        serde_json::json!({"with": "t1"}),
+    )
+    .await;
+    let conversation = conversation["id"].as_str().unwrap().to_owned();
+    let messages = format!("/api/v1/conversations/{conversation}/messages");
+    let (_, message) = post(
+        app,
+        &teacher,
+        &messages,
+        serde_json::json!({"body": "您好", "nonce": "setup-1"}),
+    )
+    .await;
+    let uploaded: Value = app
+        .client
+        .post(app.url("/api/v1/attachments?name=photo.png"))
+        .bearer_auth(&parent)
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let attachment = uploaded["id"].as_str().unwrap().to_owned();
+    let (status, _) = post(
+        app,
+        &parent,
+        &messages,
+        serde_json::json!({"body": "照片", "nonce": "setup-2", "attachments": [attachment]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    Made {
+        notice: notice["id"].as_str().unwrap().to_owned(),
+        conversation,
+        message: message["id"].as_str().unwrap().to_owned(),
+        attachment,
+    }
+}
+
 /// The table. `import` is the id of a logged roster import.
-fn table(import: &str) -> Vec<Row> {
+fn table(import: &str, made: &Made) -> Vec<Row> {
     use Kind::*;
     let get = Method::GET;
     let post = Method::POST;
     let detail = format!("/roster/imports/{import}");
+    let notice = format!("/api/v1/notices/{}", made.notice);
+    let conversation = format!("/api/v1/conversations/{}", made.conversation);
+    let messages = format!("{conversation}/messages");
+    let message = format!("/api/v1/messages/{}", made.message);
+    let attachment = format!("/api/v1/attachments/{}", made.attachment);
     vec![
         // Public pages and the way in.
         row(get.clone(), "/", Page, EVERYONE),
@@ -302,6 +390,169 @@ fn table(import: &str) -> Vec<Row> {
             Api,
             &[AdminOfSchool, DistrictAdmin],
         ),
+        // Messaging: one's own counts, lists and settings.
+        row(get.clone(), "/api/v1/unread", Api, SIGNED_IN),
+        row(get.clone(), "/api/v1/conversations", Api, SIGNED_IN),
+        row(get.clone(), "/api/v1/notices", Api, SIGNED_IN),
+        row(get.clone(), "/api/v1/me/messaging", Api, SIGNED_IN),
+        row(Method::PUT, "/api/v1/me/messaging", Api, SIGNED_IN)
+            .body(Body::Json(serde_json::json!({"delivery": "live"}))),
+        // A 1:1 with the teacher t1: the families of t1's class and fellow staff; not pupils,
+        // not t1 themselves.
+        row(
+            post.clone(),
+            "/api/v1/conversations",
+            Api,
+            &[
+                ParentOfChild,
+                ParentOfClassmate,
+                TeacherOfOtherClass,
+                AdminOfSchool,
+                AdminOfOtherSchool,
+                DistrictAdmin,
+            ],
+        )
+        .body(Body::Json(serde_json::json!({"with": "t1"}))),
+        // The p1–t1 conversation: its two members; hidden from everyone else.
+        row(
+            get.clone(),
+            &conversation,
+            Api,
+            &[ParentOfChild, TeacherOfClass],
+        )
+        .hidden(),
+        row(
+            get.clone(),
+            &messages,
+            Api,
+            &[ParentOfChild, TeacherOfClass],
+        )
+        .hidden(),
+        row(
+            post.clone(),
+            &messages,
+            Api,
+            &[ParentOfChild, TeacherOfClass],
+        )
+        .body(Body::Json(
+            serde_json::json!({"body": "表格", "nonce": "table"}),
+        ))
+        .hidden(),
+        row(
+            post.clone(),
+            &format!("{conversation}/read"),
+            Api,
+            &[ParentOfChild, TeacherOfClass],
+        )
+        .body(Body::Json(serde_json::json!({"seq": 1})))
+        .hidden(),
+        row(
+            get.clone(),
+            &attachment,
+            Api,
+            &[ParentOfChild, TeacherOfClass],
+        )
+        .hidden(),
+        // t1's message: only t1 edits or recalls it (p1 sees it but may not change it).
+        row(Method::PATCH, &message, Api, &[TeacherOfClass])
+            .body(Body::Json(serde_json::json!({"body": "改过"})))
+            .hidden(),
+        row(
+            post.clone(),
+            &format!("{message}/recall"),
+            Api,
+            &[TeacherOfClass],
+        )
+        .hidden(),
+        row(
+            post.clone(),
+            "/api/v1/attachments?name=a.png",
+            Api,
+            SIGNED_IN,
+        )
+        .body(Body::Png),
+        // Notices to k1: its teacher and the administrators above it post them; the school's
+        // (and a grade's) only the administrators.
+        row(
+            post.clone(),
+            "/api/v1/classes/k1/notices",
+            Api,
+            &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
+        )
+        .body(Body::Json(
+            serde_json::json!({"title": "表格", "body": "通知"}),
+        )),
+        row(
+            post.clone(),
+            "/api/v1/schools/s1/notices",
+            Api,
+            &[AdminOfSchool, DistrictAdmin],
+        )
+        .body(Body::Json(
+            serde_json::json!({"title": "表格", "body": "全校通知", "grade": "03"}),
+        )),
+        // The k1 notice: its families, its teacher and the administrators; hidden from others
+        // (pupils too: it was not sent to students).
+        row(
+            get.clone(),
+            &notice,
+            Api,
+            &[
+                ParentOfChild,
+                ParentOfClassmate,
+                TeacherOfClass,
+                AdminOfSchool,
+                DistrictAdmin,
+            ],
+        )
+        .hidden(),
+        row(
+            post.clone(),
+            &format!("{notice}/read"),
+            Api,
+            &[
+                ParentOfChild,
+                ParentOfClassmate,
+                TeacherOfClass,
+                AdminOfSchool,
+                DistrictAdmin,
+            ],
+        )
+        .hidden(),
+        // Confirming: only the families it was sent to.
+        row(
+            post.clone(),
+            &format!("{notice}/confirm"),
+            Api,
+            &[ParentOfChild, ParentOfClassmate],
+        )
+        .body(Body::Json(serde_json::json!({})))
+        .hidden(),
+        // Reminding: the sender and the administrators (after the first, "too soon" — which is
+        // past the authorization check).
+        row(
+            post.clone(),
+            &format!("{notice}/remind"),
+            Api,
+            &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
+        )
+        .hidden(),
+        // A school's quiet hours: its administrators.
+        row(
+            get.clone(),
+            "/api/v1/schools/s1/messaging",
+            Api,
+            &[AdminOfSchool, DistrictAdmin],
+        ),
+        row(
+            Method::PUT,
+            "/api/v1/schools/s1/messaging",
+            Api,
+            &[AdminOfSchool, DistrictAdmin],
+        )
+        .body(Body::Json(
+            serde_json::json!({"quiet_hours": "21:30-07:00"}),
+        )),
         // Ending someone's sessions: themselves and the admins.
         row(
             post.clone(),
@@ -410,8 +661,11 @@ enum Verdict {
     SignIn,
 }
 
-fn verdict(kind: Kind, status: StatusCode, location: Option<&str>) -> Verdict {
+fn verdict(kind: Kind, status: StatusCode, location: Option<&str>, hidden: bool) -> Verdict {
     match (kind, status) {
+        (_, StatusCode::NOT_FOUND) if hidden => Verdict::Denied,
+        // Throttled ("reminded too recently") is past the authorization check.
+        (Kind::Api, StatusCode::TOO_MANY_REQUESTS) => Verdict::Allowed,
         (_, s) if s.is_success() => Verdict::Allowed,
         (Kind::Page, StatusCode::SEE_OTHER | StatusCode::FOUND)
             if location.is_some_and(|l| l.starts_with("/login?next=")) =>
@@ -440,9 +694,10 @@ async fn walk(backend: Backend) {
     let report = crate::fixtures::import(&app.state.db, &package, false).await;
     let import = report.id.clone().unwrap();
     let zip = package.zip();
+    let made = make(&app).await;
     let mut browsers = sign_everyone_in(&app).await;
     let mut wrong = Vec::new();
-    for row in table(&import) {
+    for row in table(&import, &made) {
         for (actor, browser) in &browsers {
             let mut request = browser
                 .client
@@ -460,6 +715,7 @@ async fn walk(backend: Backend) {
                 Body::RosterZip => request
                     .header("content-type", "application/zip")
                     .body(zip.clone()),
+                Body::Png => request.body(PNG.to_vec()),
                 Body::RosterForm => request.multipart(
                     reqwest::multipart::Form::new()
                         .part(
@@ -481,7 +737,7 @@ async fn walk(backend: Backend) {
                     (status != expected).then(|| format!("expected {expected}"))
                 }
                 Expect::Allowed(allowed) => {
-                    let got = verdict(row.kind, status, location.as_deref());
+                    let got = verdict(row.kind, status, location.as_deref(), row.hidden);
                     let expected = if allowed.contains(actor) {
                         Verdict::Allowed
                     } else if *actor == Nobody {

@@ -599,3 +599,49 @@ async fn two_nodes_deliver_to_each_others_sockets() {
     let message = expect(&mut t_on_a, "message").await;
     assert_eq!(message["body"], "收到");
 }
+
+on_both_databases! {
+    async fn a_browser_socket_needs_its_session_and_this_sites_origin(app) {
+        district(&app).await;
+        let person = kongjian::people::store::find_by_sourced_id(&app.state.db, "p1").await.unwrap().unwrap();
+        let (code, _) = kongjian::auth::codes::issue(&app.state.db, &person, None, 30, chrono::Utc::now()).await.unwrap();
+        let response = reqwest::Client::new()
+            .post(app.url("/api/v1/auth/activate"))
+            .json(&json!({"code": code, "password": "家校互动-password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(kongjian::auth::sessions::COOKIE))
+            .and_then(|v| v.split(';').next())
+            .unwrap()
+            .to_owned();
+        let url = app.url("/ws").replacen("http", "ws", 1);
+        let open = |origin: Option<String>, cookie: Option<String>| {
+            let mut request = url.clone().into_client_request().unwrap();
+            if let Some(origin) = origin {
+                request.headers_mut().insert("origin", origin.parse().unwrap());
+            }
+            if let Some(cookie) = cookie {
+                request.headers_mut().insert("cookie", cookie.parse().unwrap());
+            }
+            tokio_tungstenite::connect_async(request)
+        };
+        let status = |result: Result<_, tungstenite::Error>| match result {
+            Ok(_) => 101,
+            Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
+            Err(other) => panic!("{other}"),
+        };
+        assert_eq!(status(open(None, None).await.map(|_| ())), 401);
+        assert_eq!(status(open(Some("https://evil.example".into()), Some(cookie.clone())).await.map(|_| ())), 403);
+        assert_eq!(status(open(None, Some(cookie.clone())).await.map(|_| ())), 403, "no Origin, no cookie socket");
+        let (mut socket, _) = open(Some(app.url("")), Some(cookie)).await.unwrap();
+        let ready = expect(&mut socket, "ready").await;
+        assert_eq!(ready["person"], "p1");
+    }
+}
