@@ -37,6 +37,8 @@ pub enum Delivery {
         delivered: i64,
         read: i64,
     },
+    /// The daily digest of one person who chose it.
+    Digest(String),
     NoticeReceipt {
         notice: String,
         /// The notice's sender (ids, not sourcedIds).
@@ -73,6 +75,9 @@ enum Event {
         delivered: i64,
         read: i64,
     },
+    Digest {
+        person: String,
+    },
     NoticeReceipt {
         notice: String,
         sender: String,
@@ -91,6 +96,9 @@ impl Delivery {
             Delivery::Updated(m) => Event::Updated { id: m.id.clone() },
             Delivery::Notice(n) => Event::Notice { id: n.id.clone() },
             Delivery::Reminder(n) => Event::Reminder { id: n.id.clone() },
+            Delivery::Digest(person) => Event::Digest {
+                person: person.clone(),
+            },
             Delivery::Receipt {
                 conversation,
                 person,
@@ -202,6 +210,30 @@ async fn deliver(state: &AppState, delivery: Delivery) -> Result<(), DbErr> {
             hub.send(&m.sender_id, &Outbound::Frame(frame));
         }
         Delivery::Notice(n) => notice_to_audience(state, &n).await?,
+        Delivery::Digest(person) => {
+            if !hub.is_connected(&person) {
+                return Ok(());
+            }
+            let Some(who) = state.caches.person(&state.db, &person).await? else {
+                return Ok(());
+            };
+            let unread = super::ws::unread(state, &who).await?;
+            let notices: Vec<super::protocol::DigestNotice> = super::notices::unread(state, &who)
+                .await?
+                .into_iter()
+                .map(|n| super::protocol::DigestNotice {
+                    id: n.id,
+                    title: n.title,
+                    requires_confirmation: n.requires_confirmation,
+                })
+                .collect();
+            let frame = ServerFrame::Digest {
+                unread: &unread,
+                notices: &notices,
+            }
+            .encode();
+            hub.send(&person, &Outbound::Frame(frame));
+        }
         Delivery::Reminder(n) => {
             let frame = ServerFrame::NoticeReminder {
                 id: &n.id,
@@ -341,7 +373,9 @@ async fn notice_to_audience(state: &AppState, n: &notice::Model) -> Result<(), D
     };
     let hub = &state.messaging.hub;
     for (guardian, _) in audience.guardians.iter() {
-        if !hub.is_connected(guardian) {
+        if !hub.is_connected(guardian)
+            || (!n.urgent && super::settings::wants_digest(state, guardian).await?)
+        {
             continue;
         }
         let children: Vec<super::protocol::ChildState> = audience
@@ -363,7 +397,11 @@ async fn notice_to_audience(state: &AppState, n: &notice::Model) -> Result<(), D
     let plain = Outbound::Frame(whole.clone());
     if n.include_students {
         for pupil in &audience.pupils {
-            hub.send(&pupil.id, &plain);
+            if hub.is_connected(&pupil.id)
+                && (n.urgent || !super::settings::wants_digest(state, &pupil.id).await?)
+            {
+                hub.send(&pupil.id, &plain);
+            }
         }
     }
     hub.send(&n.sender_id, &plain);
@@ -443,6 +481,7 @@ async fn from_other_node(state: &AppState, payload: &str) -> Result<(), DbErr> {
                 .one(&state.db)
                 .await?
                 .map(Delivery::Reminder),
+            Event::Digest { person } => Some(Delivery::Digest(person)),
             Event::Receipt {
                 conversation,
                 person,

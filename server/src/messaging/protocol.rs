@@ -111,6 +111,14 @@ pub struct NoticeView {
     pub read: bool,
 }
 
+/// A notice as the daily digest lists it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DigestNotice {
+    pub id: String,
+    pub title: String,
+    pub requires_confirmation: bool,
+}
+
 /// A frame to a client.
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -147,6 +155,11 @@ pub enum ServerFrame<'a> {
         confirmed: bool,
     },
     Unread(&'a Unread),
+    /// The daily digest for someone who chose it instead of live delivery.
+    Digest {
+        unread: &'a Unread,
+        notices: &'a [DigestNotice],
+    },
     CaughtUp,
     Error {
         code: &'a str,

@@ -30,6 +30,9 @@ pub async fn run(state: AppState) {
         if let Err(err) = release_due(&state).await {
             tracing::warn!(error = %err, "releasing held messages failed");
         }
+        if let Err(err) = super::settings::send_digests(&state).await {
+            tracing::warn!(error = %err, "sending daily digests failed");
+        }
     }
 }
 

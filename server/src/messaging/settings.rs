@@ -126,6 +126,71 @@ pub async fn set_quiet_hours(
     self::school(state, caller, sourced_id).await
 }
 
+/// Whether `person` chose a daily digest instead of live delivery (cached per node).
+pub async fn wants_digest(state: &AppState, person: &str) -> Result<bool, DbErr> {
+    if let Some(found) = state.messaging.digest.get(person) {
+        return Ok(found);
+    }
+    let digest = message_prefs::Entity::find_by_id(person.to_owned())
+        .one(&state.db)
+        .await?
+        .is_some_and(|p| p.digest);
+    state.messaging.digest.insert(person.to_owned(), digest);
+    Ok(digest)
+}
+
+/// The local time the daily digest goes out.
+pub const DIGEST_AT: (u32, u32) = (19, 0);
+
+/// Send the day's digest to everyone who chose one and has not had today's (once per person
+/// across nodes: the row is claimed by a conditional update).
+pub async fn send_digests(state: &AppState) -> Result<(), DbErr> {
+    use chrono::TimeZone;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, Condition, QueryFilter, TransactionTrait};
+    let now = state.clock.now();
+    let zone = state.config.time_zone;
+    let local = now.with_timezone(&zone);
+    let Some(due) = local
+        .date_naive()
+        .and_hms_opt(DIGEST_AT.0, DIGEST_AT.1, 0)
+        .and_then(|t| zone.from_local_datetime(&t).earliest())
+        .map(|t| t.with_timezone(&chrono::Utc))
+    else {
+        return Ok(());
+    };
+    if now < due {
+        return Ok(());
+    }
+    let waiting = message_prefs::Entity::find()
+        .filter(message_prefs::Column::Digest.eq(true))
+        .filter(
+            Condition::any()
+                .add(message_prefs::Column::LastDigestAt.is_null())
+                .add(message_prefs::Column::LastDigestAt.lt(due)),
+        )
+        .all(&state.db)
+        .await?;
+    for prefs in waiting {
+        let txn = state.db.begin().await?;
+        let mut claim = message_prefs::Entity::update_many()
+            .col_expr(message_prefs::Column::LastDigestAt, Expr::value(now))
+            .filter(message_prefs::Column::PersonId.eq(prefs.person_id.as_str()));
+        claim = match prefs.last_digest_at {
+            Some(at) => claim.filter(message_prefs::Column::LastDigestAt.eq(at)),
+            None => claim.filter(message_prefs::Column::LastDigestAt.is_null()),
+        };
+        if claim.exec(&txn).await?.rows_affected == 0 {
+            continue;
+        }
+        let delivery = super::deliver::Delivery::Digest(prefs.person_id);
+        super::deliver::notify_other_nodes(state, &txn, std::slice::from_ref(&delivery)).await?;
+        txn.commit().await?;
+        super::deliver::publish(state, vec![delivery]);
+    }
+    Ok(())
+}
+
 #[derive(Debug, Serialize)]
 pub struct Prefs {
     /// `live` or `digest`.

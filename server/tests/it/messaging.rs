@@ -645,3 +645,116 @@ on_both_databases! {
         assert_eq!(ready["person"], "p1");
     }
 }
+
+on_both_databases! {
+    async fn a_parent_who_chose_a_digest_gets_one_summary_in_the_evening_instead_of_live_notices(app) {
+        district(&app).await;
+        app.state.clock.set(shanghai(0, 10, 0));
+        let parent = token(&app, "p1").await;
+        let (status, prefs) = call(&app, reqwest::Method::PUT, &parent, "/api/v1/me/messaging",
+            Some(json!({"delivery": "digest"}))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(prefs["delivery"], "digest");
+        let (status, err) = call(&app, reqwest::Method::PUT, &parent, "/api/v1/me/messaging",
+            Some(json!({"delivery": "sometimes"}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err["error"]["code"], "invalid_field");
+
+        let (mut p1, _) = connect(&app, &parent).await;
+        let teacher = token(&app, "t1").await;
+        post(&app, &teacher, "/api/v1/classes/k1/notices", notice("读书节", "下周读书节。", true)).await;
+        nothing(&mut p1, "notice", 1500).await;
+        // Urgent notices still come at once.
+        let mut urgent = notice("停水", "今天下午停水。", false);
+        urgent["urgent"] = json!(true);
+        post(&app, &token(&app, "sa1").await, "/api/v1/classes/k1/notices", urgent).await;
+        assert_eq!(expect(&mut p1, "notice").await["title"], "停水");
+
+        app.state.clock.set(shanghai(0, 19, 0));
+        let digest = expect(&mut p1, "digest").await;
+        assert_eq!(digest["unread"]["notices"], 2);
+        let titles: Vec<&str> = digest["notices"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap()).collect();
+        assert!(titles.contains(&"读书节"), "{digest}");
+        // Once a day.
+        nothing(&mut p1, "digest", 1500).await;
+    }
+}
+
+on_both_databases! {
+    async fn a_school_administrator_sets_the_schools_quiet_hours(app) {
+        district(&app).await;
+        let admin = token(&app, "sa1").await;
+        let path = "/api/v1/schools/s1/messaging";
+        let (status, settings) = get(&app, &admin, path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(settings["quiet_hours"], "off", "the test server's default");
+        assert_eq!(settings["own"], false);
+        let (status, settings) = call(&app, reqwest::Method::PUT, &admin, path, Some(json!({"quiet_hours": "20:00-07:30"}))).await;
+        assert_eq!(status, StatusCode::OK, "{settings}");
+        assert_eq!(settings["quiet_hours"], "20:00-07:30");
+        assert_eq!(settings["own"], true);
+        let (status, err) = call(&app, reqwest::Method::PUT, &admin, path, Some(json!({"quiet_hours": "late"}))).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(err["error"]["message"].as_str().unwrap().contains("quiet_hours"), "{err}");
+        // Now a teacher's evening message to a family waits.
+        app.state.clock.set(shanghai(0, 20, 30));
+        let teacher = token(&app, "t1").await;
+        let (_, conv) = post(&app, &teacher, "/api/v1/conversations", json!({"with": "p1"})).await;
+        let (_, sent) = post(&app, &teacher, &format!("/api/v1/conversations/{}/messages", conv["id"].as_str().unwrap()),
+            json!({"body": "晚上好", "nonce": "e"})).await;
+        let until: chrono::DateTime<chrono::Utc> = serde_json::from_value(sent["held_until"].clone()).unwrap();
+        assert_eq!(until, shanghai(1, 7, 30));
+        // Changing it is audited.
+        let (_, audit) = get(&app, &admin, "/api/v1/audit").await;
+        assert!(audit.to_string().contains("setting_changed"), "{audit}");
+    }
+}
+
+on_both_databases! {
+    async fn senders_are_rate_limited(app) {
+        let app = TestApp::spawn_with(app.backend(), |c| c.message_rate = 3).await;
+        district(&app).await;
+        let parent = token(&app, "p1").await;
+        let (_, conv) = post(&app, &parent, "/api/v1/conversations", json!({"with": "t1"})).await;
+        let messages = format!("/api/v1/conversations/{}/messages", conv["id"].as_str().unwrap());
+        for n in 0..3 {
+            let (status, _) = post(&app, &parent, &messages, json!({"body": "在吗", "nonce": format!("r{n}")})).await;
+            assert_eq!(status, StatusCode::CREATED);
+        }
+        let response = app.client.post(app.url(&messages)).bearer_auth(&parent)
+            .json(&json!({"body": "在吗", "nonce": "r4"})).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(response.headers().contains_key("retry-after"));
+    }
+}
+
+on_both_databases! {
+    async fn attachments_are_typed_by_content_and_readable_only_where_they_were_sent(app) {
+        district(&app).await;
+        let parent = token(&app, "p1").await;
+        let png: &[u8] = &[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89];
+        let upload = |body: Vec<u8>, name: &str| {
+            app.client.post(app.url(&format!("/api/v1/attachments?name={name}"))).bearer_auth(&parent).body(body).send()
+        };
+        let response = upload(png.to_vec(), "假作业.exe").await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let uploaded: Value = response.json().await.unwrap();
+        assert_eq!(uploaded["content_type"], "image/png", "the content decides, not the name");
+        let response = upload(b"MZ\x90\x00 not really a program".to_vec(), "photo.png").await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let response = upload(vec![0u8; 20 * 1024 * 1024 + 1], "big.png").await.unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+        let id = uploaded["id"].as_str().unwrap();
+        let (_, conv) = post(&app, &parent, "/api/v1/conversations", json!({"with": "t1"})).await;
+        post(&app, &parent, &format!("/api/v1/conversations/{}/messages", conv["id"].as_str().unwrap()),
+            json!({"body": "作业照片", "nonce": "a", "attachments": [id]})).await;
+        let fetch = |who: String| {
+            app.client.get(app.url(&format!("/api/v1/attachments/{id}"))).bearer_auth(who).send()
+        };
+        let response = fetch(token(&app, "t1").await).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.bytes().await.unwrap().as_ref(), png);
+        assert_eq!(fetch(token(&app, "p2").await).await.unwrap().status(), StatusCode::NOT_FOUND);
+    }
+}
