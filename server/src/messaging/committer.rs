@@ -10,14 +10,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, Statement,
-    TransactionTrait, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
 use super::deliver::{self, Delivery};
 use super::entity::{message, notice};
+use super::store::{self, Sql};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -135,44 +133,6 @@ fn finish(state: &AppState, jobs: Vec<Job>, written: Written) {
         }
     }
     deliver::publish(state, written.deliveries);
-}
-
-/// Placeholders: `?` on SQLite, `$n` on PostgreSQL.
-struct Sql {
-    backend: DatabaseBackend,
-    text: String,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn new(backend: DatabaseBackend) -> Self {
-        Sql {
-            backend,
-            text: String::new(),
-            values: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
-        self
-    }
-
-    fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
-        self.values.push(value.into());
-        match self.backend {
-            DatabaseBackend::Postgres => {
-                let n = self.values.len();
-                self.text.push_str(&format!("${n}"));
-            }
-            _ => self.text.push('?'),
-        }
-        self
-    }
-
-    fn statement(self) -> Statement {
-        Statement::from_sql_and_values(self.backend, self.text, self.values)
-    }
 }
 
 async fn write(state: &AppState, batch: &[Job], now: DateTime<Utc>) -> Result<Written, DbErr> {
@@ -343,23 +303,7 @@ async fn write_in(
             .entry(m.conversation_id.clone())
             .or_default() += 1;
     }
-    let mut next_seq: HashMap<String, i64> = HashMap::new();
-    for (conversation, count) in &per_conversation {
-        let mut sql = Sql::new(backend);
-        sql.push("UPDATE conversations SET last_seq = last_seq + ")
-            .bind(*count)
-            .push(", last_message_at = ")
-            .bind(now)
-            .push(" WHERE id = ")
-            .bind(conversation.as_str())
-            .push(" RETURNING last_seq");
-        let row = txn
-            .query_one_raw(sql.statement())
-            .await?
-            .ok_or_else(|| DbErr::RecordNotFound(format!("conversation {conversation}")))?;
-        let last: i64 = row.try_get("", "last_seq")?;
-        next_seq.insert(conversation.clone(), last - count + 1);
-    }
+    let mut next_seq = store::take_seqs(txn, &per_conversation, now).await?;
     let mut take_seq = |conversation: &str| -> Option<i64> {
         let slot = next_seq.get_mut(conversation)?;
         let seq = *slot;
@@ -412,38 +356,26 @@ async fn write_in(
             entry.1 = entry.1.max(seq);
         }
     }
-    let mut receipt_rows = Vec::with_capacity(receipts.len());
-    for ((conversation, person), (delivered, read)) in receipts {
-        let mut sql = Sql::new(backend);
-        // Positions only move forward, and never past the conversation's last message.
-        sql.push("UPDATE conversation_members SET delivered_seq = CASE WHEN delivered_seq < ")
-            .bind(delivered)
-            .push(" THEN ")
-            .bind(delivered)
-            .push(" ELSE delivered_seq END, read_seq = CASE WHEN read_seq < ")
-            .bind(read)
-            .push(" THEN ")
-            .bind(read)
-            .push(" ELSE read_seq END WHERE conversation_id = ")
-            .bind(conversation.as_str())
-            .push(" AND person_id = ")
-            .bind(person.as_str())
-            .push(" AND ")
-            .bind(delivered.max(read))
-            .push(" <= (SELECT last_seq FROM conversations WHERE id = ")
-            .bind(conversation.as_str())
-            .push(") RETURNING delivered_seq, read_seq");
-        if let Some(row) = txn.query_one_raw(sql.statement()).await? {
-            let delivered: i64 = row.try_get("", "delivered_seq")?;
-            let read: i64 = row.try_get("", "read_seq")?;
-            receipt_rows.push(Delivery::Receipt {
+    // A receipt past a conversation's last message counts only up to it.
+    let ids: Vec<&str> = receipts.keys().map(|(c, _)| c.as_str()).collect();
+    let last = store::last_seqs(txn, &ids).await?;
+    for ((conversation, _), (delivered, read)) in receipts.iter_mut() {
+        let end = last.get(conversation).copied().unwrap_or(0);
+        *delivered = (*delivered).min(end);
+        *read = (*read).min(end);
+    }
+    let receipt_rows: Vec<Delivery> = store::advance_receipts(txn, &receipts)
+        .await?
+        .into_iter()
+        .map(
+            |((conversation, person), (delivered, read))| Delivery::Receipt {
                 conversation,
                 person,
                 delivered,
                 read,
-            });
-        }
-    }
+            },
+        )
+        .collect();
 
     // Publish: one NOTIFY per event for the other nodes, sent by PostgreSQL only on commit.
     let mut deliveries: Vec<Delivery> = Vec::new();

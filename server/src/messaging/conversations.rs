@@ -490,7 +490,16 @@ pub async fn send(
     super::attachments::check_owned(state, caller, draft.attachments).await?;
     limits::check_message(state, &caller.id)?;
     let now = state.clock.now();
-    let release = match family_school(&state.db, &members, &caller.id).await? {
+    let key = format!("{}:{}", conv.id, caller.id);
+    let school = match state.messaging.family.get(&key) {
+        Some(found) => found,
+        None => {
+            let found = family_school(&state.db, &members, &caller.id).await?;
+            state.messaging.family.insert(key, found.clone());
+            found
+        }
+    };
+    let release = match school {
         Some(school) => super::settings::quiet_hours(state, &school)
             .await?
             .release_time(now, state.config.time_zone),

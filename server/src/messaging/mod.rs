@@ -20,6 +20,7 @@ pub mod quiet;
 pub mod release;
 pub mod routes;
 pub mod settings;
+pub mod store;
 pub mod views;
 pub mod ws;
 
@@ -48,8 +49,16 @@ pub struct Messaging {
     pub(crate) limits: limits::Buckets,
     /// Conversation id → member ids.
     pub(crate) members: moka::sync::Cache<String, Arc<Vec<String>>>,
+    /// "conversation:sender" → the school whose quiet hours apply to what the sender writes
+    /// there (None: no family to protect).
+    pub(crate) family: moka::sync::Cache<String, Option<String>>,
+    /// (person, notice target) pairs recently found allowed to post notices, with the school
+    /// and whether the person administers it.
+    pub(crate) posters: moka::sync::Cache<(String, String), (String, bool)>,
     /// (conversation, sender) pairs recently found allowed to send.
     pub(crate) allowed: moka::sync::Cache<(String, String), ()>,
+    /// Notice audiences as frames name them ("kind:id:grade" → kind, sourcedId, title).
+    pub(crate) labels: moka::sync::Cache<String, protocol::AudienceRef>,
     /// Resolved notice audiences.
     pub(crate) audiences: moka::sync::Cache<String, Arc<audience::Audience>>,
     /// School id → quiet hours.
@@ -96,7 +105,10 @@ impl Messaging {
             limits: limits::buckets(),
             members: short_lived(Duration::from_secs(600)),
             allowed: short_lived(crate::cache::TTL),
+            family: short_lived(crate::cache::TTL),
+            posters: short_lived(crate::cache::TTL),
             audiences: short_lived(crate::cache::TTL),
+            labels: short_lived(crate::cache::TTL),
             quiet: short_lived(crate::cache::TTL),
             digest: short_lived(crate::cache::TTL),
         }
@@ -106,6 +118,9 @@ impl Messaging {
     pub fn clear(&self) {
         self.allowed.invalidate_all();
         self.audiences.invalidate_all();
+        self.family.invalidate_all();
+        self.labels.invalidate_all();
+        self.posters.invalidate_all();
     }
 }
 

@@ -49,6 +49,20 @@ async fn may_post(
     caller: &person::Model,
     target: &Target,
 ) -> Result<(String, bool), AppError> {
+    let key = (caller.id.clone(), format!("{target:?}"));
+    if let Some(found) = state.messaging.posters.get(&key) {
+        return Ok(found);
+    }
+    let found = may_post_uncached(state, caller, target).await?;
+    state.messaging.posters.insert(key, found.clone());
+    Ok(found)
+}
+
+async fn may_post_uncached(
+    state: &AppState,
+    caller: &person::Model,
+    target: &Target,
+) -> Result<(String, bool), AppError> {
     let (school, teacher_ok) = match target {
         Target::Class(class) => {
             let c = crate::roster::entity::class::Entity::find_by_id(class.clone())

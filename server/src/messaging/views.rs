@@ -124,6 +124,22 @@ pub async fn audience_ref(
     })
 }
 
+/// [`audience_ref`], remembered for a few seconds (every delivery of a notice names it).
+pub async fn audience_label(state: &AppState, n: &notice::Model) -> Result<AudienceRef, DbErr> {
+    let key = format!(
+        "{}:{}:{}",
+        n.audience_kind,
+        n.audience_id,
+        n.grade.as_deref().unwrap_or("")
+    );
+    if let Some(found) = state.messaging.labels.get(&key) {
+        return Ok(found);
+    }
+    let found = audience_ref(&state.db, n).await?;
+    state.messaging.labels.insert(key, found.clone());
+    Ok(found)
+}
+
 pub async fn notice(
     state: &AppState,
     n: &notice::Model,
@@ -135,7 +151,7 @@ pub async fn notice(
         title: n.title.clone(),
         body: n.body.clone(),
         sender: sender(state, &n.sender_id).await?,
-        audience: audience_ref(&state.db, n).await?,
+        audience: audience_label(state, n).await?,
         requires_confirmation: n.requires_confirmation,
         urgent: n.urgent,
         sent_at: n.deliver_at,
