@@ -116,15 +116,18 @@ pub async fn last_seqs(
     Ok(out)
 }
 
+/// (conversation, person) → (delivered, read).
+pub type Receipts = BTreeMap<(String, String), (i64, i64)>;
+
 /// Move members' delivered/read positions forward (never back); returns the positions of the
 /// members named, as stored afterwards.
 pub async fn advance_receipts(
     db: &impl ConnectionTrait,
-    receipts: &BTreeMap<(String, String), (i64, i64)>,
-) -> Result<Vec<((String, String), (i64, i64))>, DbErr> {
+    receipts: &Receipts,
+) -> Result<Receipts, DbErr> {
     let backend = db.get_database_backend();
-    let mut out = Vec::with_capacity(receipts.len());
-    let entries: Vec<(&(String, String), &(i64, i64))> = receipts.iter().collect();
+    let mut out = Receipts::new();
+    let entries: Vec<_> = receipts.iter().collect();
     for chunk in entries.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
         // The new position of each named member, NULL for the others the WHERE also matches.
@@ -157,13 +160,11 @@ pub async fn advance_receipts(
                 row.try_get("", "person_id")?,
             );
             if receipts.contains_key(&key) {
-                out.push((
-                    key,
-                    (
-                        row.try_get("", "delivered_seq")?,
-                        row.try_get("", "read_seq")?,
-                    ),
-                ));
+                let positions = (
+                    row.try_get("", "delivered_seq")?,
+                    row.try_get("", "read_seq")?,
+                );
+                out.insert(key, positions);
             }
         }
     }
