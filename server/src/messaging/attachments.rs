@@ -163,7 +163,7 @@ pub async fn for_reader(
         .one(&state.db)
         .await?
         .ok_or_else(AppError::not_found)?;
-    if a.owner_id != reader.id && !carried_to(state, reader, &a.id).await? {
+    if a.owner_id != reader.id && !carried_to(state, reader, &a).await? {
         return Err(AppError::not_found());
     }
     let got = state
@@ -174,9 +174,16 @@ pub async fn for_reader(
     Ok((a, got))
 }
 
-async fn carried_to(state: &AppState, reader: &person::Model, id: &str) -> Result<bool, AppError> {
-    let quoted = format!("\"{id}\"");
+/// Only the owner attaches an upload (see [`check_owned`]), so only the owner's messages and
+/// notices (found through the sender index) can carry it.
+async fn carried_to(
+    state: &AppState,
+    reader: &person::Model,
+    a: &attachment::Model,
+) -> Result<bool, AppError> {
+    let quoted = format!("\"{}\"", a.id);
     for m in message::Entity::find()
+        .filter(message::Column::SenderId.eq(a.owner_id.as_str()))
         .filter(message::Column::Attachments.contains(quoted.as_str()))
         .filter(message::Column::RecalledAt.is_null())
         .all(&state.db)
@@ -188,6 +195,7 @@ async fn carried_to(state: &AppState, reader: &person::Model, id: &str) -> Resul
         }
     }
     for n in notice::Entity::find()
+        .filter(notice::Column::SenderId.eq(a.owner_id.as_str()))
         .filter(notice::Column::Attachments.contains(quoted.as_str()))
         .all(&state.db)
         .await?

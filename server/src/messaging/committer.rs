@@ -158,12 +158,12 @@ struct Existing {
 }
 
 async fn stored_nonces(state: &AppState, batch: &[Job]) -> Result<Existing, DbErr> {
-    let mut message_nonces = Vec::new();
-    let mut notice_nonces = Vec::new();
+    let mut message_keys = Vec::new();
+    let mut notice_keys = Vec::new();
     for job in batch {
         match job {
-            Job::Send(m, _) => message_nonces.push(m.nonce.clone()),
-            Job::Notice(n, _) => notice_nonces.push(n.nonce.clone()),
+            Job::Send(m, _) => message_keys.push((m.sender_id.clone(), m.nonce.clone())),
+            Job::Notice(n, _) => notice_keys.push((n.sender_id.clone(), n.nonce.clone())),
             _ => {}
         }
     }
@@ -171,26 +171,32 @@ async fn stored_nonces(state: &AppState, batch: &[Job]) -> Result<Existing, DbEr
         messages: HashMap::new(),
         notices: HashMap::new(),
     };
-    for chunk in message_nonces.chunks(INSERT_CHUNK) {
+    // Both columns in the filter, so the (sender_id, nonce) index answers it; the pairs are
+    // matched exactly below.
+    for chunk in message_keys.chunks(INSERT_CHUNK) {
         for m in message::Entity::find()
-            .filter(message::Column::Nonce.is_in(chunk.iter().cloned()))
+            .filter(message::Column::SenderId.is_in(chunk.iter().map(|k| k.0.clone())))
+            .filter(message::Column::Nonce.is_in(chunk.iter().map(|k| k.1.clone())))
             .all(&state.db)
             .await?
         {
-            existing
-                .messages
-                .insert((m.sender_id.clone(), m.nonce.clone()), m);
+            let key = (m.sender_id.clone(), m.nonce.clone());
+            if chunk.contains(&key) {
+                existing.messages.insert(key, m);
+            }
         }
     }
-    for chunk in notice_nonces.chunks(INSERT_CHUNK) {
+    for chunk in notice_keys.chunks(INSERT_CHUNK) {
         for n in notice::Entity::find()
-            .filter(notice::Column::Nonce.is_in(chunk.iter().cloned()))
+            .filter(notice::Column::SenderId.is_in(chunk.iter().map(|k| k.0.clone())))
+            .filter(notice::Column::Nonce.is_in(chunk.iter().map(|k| k.1.clone())))
             .all(&state.db)
             .await?
         {
-            existing
-                .notices
-                .insert((n.sender_id.clone(), n.nonce.clone()), n);
+            let key = (n.sender_id.clone(), n.nonce.clone());
+            if chunk.contains(&key) {
+                existing.notices.insert(key, n);
+            }
         }
     }
     Ok(existing)
