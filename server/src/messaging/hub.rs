@@ -17,6 +17,8 @@ pub const QUEUE: usize = 256;
 
 /// Close codes (4000–4999 are the application's, see docs/realtime.md).
 pub const CLOSE_RETIRED: u16 = 4001;
+/// Every session and token of the person was ended.
+pub const CLOSE_SIGNED_OUT: u16 = 4003;
 pub const CLOSE_TOO_SLOW: u16 = 4008;
 /// The node may have missed events (its link to the other nodes dropped): resume.
 pub const CLOSE_RESUME: u16 = 4012;

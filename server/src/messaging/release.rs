@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Tr
 use super::committer::{self, Job};
 use super::deliver::{self, Delivery};
 use super::entity::{message, notice};
-use super::hub::CLOSE_RETIRED;
+use super::hub::{CLOSE_RETIRED, CLOSE_SIGNED_OUT};
 use crate::roster::entity::person;
 use crate::roster::snapshot::ACTIVE;
 use crate::state::AppState;
@@ -112,6 +112,48 @@ pub async fn close_retired(state: AppState) {
                 }
                 Err(err) => tracing::warn!(error = %err, "checking connected people failed"),
             }
+            if let Err(err) = close_signed_out(&state, chunk).await {
+                tracing::warn!(error = %err, "checking connected people's sessions failed");
+            }
         }
     }
+}
+
+/// Close the sockets of people left with no live session and no valid token (they signed out
+/// everywhere, or an administrator did it for them).
+async fn close_signed_out(state: &AppState, people: &[String]) -> Result<(), sea_orm::DbErr> {
+    use crate::auth::entity::{api_token, session_row as session};
+    use sea_orm::Condition;
+    let now = state.clock.now();
+    let mut still_in: std::collections::HashSet<String> = session::Entity::find()
+        .filter(session::Column::PersonId.is_in(people.iter().cloned()))
+        .filter(session::Column::ExpiresAt.gt(now))
+        .select_only()
+        .column(session::Column::PersonId)
+        .into_tuple::<Option<String>>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    still_in.extend(
+        api_token::Entity::find()
+            .filter(api_token::Column::PersonId.is_in(people.iter().cloned()))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .filter(
+                Condition::any()
+                    .add(api_token::Column::ExpiresAt.is_null())
+                    .add(api_token::Column::ExpiresAt.gt(now)),
+            )
+            .select_only()
+            .column(api_token::Column::PersonId)
+            .into_tuple::<String>()
+            .all(&state.db)
+            .await?,
+    );
+    for person in people.iter().filter(|p| !still_in.contains(*p)) {
+        tracing::info!(person = %person, "closing the sockets of someone signed out everywhere");
+        state.messaging.hub.disconnect(person, CLOSE_SIGNED_OUT);
+    }
+    Ok(())
 }

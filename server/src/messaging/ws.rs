@@ -93,6 +93,7 @@ async fn run(state: AppState, person: person::Model, lang: Lang, mut socket: Web
         let reason = match code {
             CLOSE_TOO_SLOW => "too slow",
             super::hub::CLOSE_RETIRED => "retired",
+            super::hub::CLOSE_SIGNED_OUT => "signed out",
             1001 => "server shutting down",
             1008 => "no heartbeat",
             _ => "resume",

@@ -762,3 +762,25 @@ on_both_databases! {
         assert_eq!(fetch(token(&app, "p2").await).await.unwrap().status(), StatusCode::NOT_FOUND);
     }
 }
+
+on_both_databases! {
+    async fn signing_out_everywhere_closes_the_persons_sockets(app) {
+        district(&app).await;
+        let parent = token(&app, "p1").await;
+        let (mut socket, _) = connect(&app, &parent).await;
+        let (status, _) = post(&app, &parent, "/api/v1/auth/logout-everywhere", json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        let closed = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match socket.next().await {
+                    Some(Ok(Message::Close(Some(frame)))) => return Some(u16::from(frame.code)),
+                    Some(Ok(_)) => continue,
+                    _ => return None,
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(closed, Some(4003));
+    }
+}
