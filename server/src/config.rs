@@ -178,6 +178,8 @@ pub struct Config {
     pub time_zone: chrono_tz::Tz,
     pub message_rate: u32,
     pub notice_rate: u32,
+    /// How often a socket is pinged; one silent for three of these is closed.
+    pub heartbeat: Duration,
 }
 
 impl Config {
@@ -331,6 +333,7 @@ impl Settings {
             time_zone,
             message_rate,
             notice_rate,
+            heartbeat: Duration::from_secs(20),
             load_demo,
             session_idle,
             session_max,

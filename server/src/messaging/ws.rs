@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -24,8 +23,6 @@ use crate::i18n::Lang;
 use crate::roster::entity::person;
 use crate::state::AppState;
 
-const PING_EVERY: Duration = Duration::from_secs(20);
-const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 /// Frames are small JSON; a 5,000-character message is about 15 KB.
 const MAX_FRAME: usize = 64 * 1024;
 /// Messages sent per conversation in one catch-up page.
@@ -132,7 +129,10 @@ impl Conn {
         queue: &mut tokio::sync::mpsc::Receiver<Outbound>,
         registration: &super::hub::Registration,
     ) -> Option<u16> {
-        let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+        // Ping every `heartbeat`; a peer silent for three of them (not even a pong) is dead.
+        let every = self.state.config.heartbeat;
+        let silence_limit = every * 3;
+        let mut ping = tokio::time::interval_at(Instant::now() + every, every);
         let mut heard = Instant::now();
         let shutdown = self.state.shutdown.clone();
         loop {
@@ -166,7 +166,7 @@ impl Conn {
                     }
                 }
                 _ = ping.tick() => {
-                    if heard.elapsed() > SILENCE_LIMIT {
+                    if heard.elapsed() > silence_limit {
                         return Some(1008);
                     }
                     if socket.send(Message::Ping(Default::default())).await.is_err() {

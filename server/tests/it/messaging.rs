@@ -784,3 +784,30 @@ on_both_databases! {
         assert_eq!(closed, Some(4003));
     }
 }
+
+on_both_databases! {
+    async fn a_silent_peer_is_found_dead_by_the_heartbeat(app) {
+        let app = TestApp::spawn_with(app.backend(), |c| c.heartbeat = Duration::from_millis(200)).await;
+        district(&app).await;
+        let (mut socket, _) = connect(&app, &token(&app, "p1").await).await;
+        // A client that reads answers pings (tungstenite does it while reading) and stays.
+        nothing(&mut socket, "error", 1000).await;
+        // One that stops reading answers nothing, and is closed after three silent beats.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        // Reading again, the client finds the server gone: a close frame (1008), or — when
+        // tungstenite first tries to answer the old pings — a broken pipe.
+        let ended = tokio::time::timeout(Duration::from_secs(3), async {
+            loop {
+                match socket.next().await {
+                    Some(Ok(Message::Close(frame))) => return format!("closed {:?}", frame.map(|f| u16::from(f.code))),
+                    Some(Ok(_)) => continue,
+                    Some(Err(err)) => return format!("gone: {err}"),
+                    None => return "gone".to_owned(),
+                }
+            }
+        })
+        .await;
+        let ended = ended.expect("the server kept a silent peer's socket open");
+        assert!(ended == "closed Some(1008)" || ended.starts_with("gone"), "{ended}");
+    }
+}
