@@ -811,3 +811,50 @@ on_both_databases! {
         assert!(ended == "closed Some(1008)" || ended.starts_with("gone"), "{ended}");
     }
 }
+
+on_both_databases! {
+    async fn a_slow_client_is_dropped_without_stalling_others_and_catches_up(app) {
+        let app = TestApp::spawn_with(app.backend(), |c| c.message_rate = 100_000).await;
+        district(&app).await;
+        let parent = token(&app, "p1").await;
+        let teacher = token(&app, "t1").await;
+        let (_, conv) = post(&app, &teacher, "/api/v1/conversations", json!({"with": "p1"})).await;
+        let id = conv["id"].as_str().unwrap().to_owned();
+        let (mut slow, _) = connect(&app, &parent).await;
+        let (mut fast, _) = connect(&app, &parent).await;
+        // Far more than the kernel's buffers and the socket's queue hold: ~6 MB.
+        let body = "慢".repeat(5_000);
+        let count = 400;
+        let messages = format!("/api/v1/conversations/{id}/messages");
+        let reader = tokio::spawn(async move {
+            for seq in 1..=count {
+                assert_eq!(expect(&mut fast, "message").await["seq"], seq);
+            }
+        });
+        for n in 0..count {
+            let (status, _) = post(&app, &teacher, &messages, json!({"body": body, "nonce": format!("s{n}")})).await;
+            assert_eq!(status, StatusCode::CREATED);
+        }
+        tokio::time::timeout(Duration::from_secs(30), reader).await.unwrap().unwrap();
+        // The slow socket was closed as too slow once its queue filled.
+        let ended = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match slow.next().await {
+                    Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                    Some(Ok(_)) => continue,
+                    _ => return None,
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(ended, Some(4008));
+        // Back again, it resumes and receives everything.
+        let (mut again, _) = connect(&app, &parent).await;
+        send(&mut again, json!({"type": "resume", "conversations": {id.clone(): 0}})).await;
+        for seq in 1..=count {
+            assert_eq!(expect(&mut again, "message").await["seq"], seq);
+        }
+        expect(&mut again, "caught_up").await;
+    }
+}
