@@ -336,25 +336,9 @@ pub async fn list(
     after: Option<&str>,
     limit: u64,
 ) -> Result<(Vec<ConversationView>, Option<String>), AppError> {
-    let memberships = member::Entity::find()
-        .filter(member::Column::PersonId.eq(caller.id.as_str()))
-        .all(&state.db)
-        .await?;
-    let ids: Vec<String> = memberships
-        .iter()
-        .map(|m| m.conversation_id.clone())
-        .collect();
-    let mut convs = Vec::new();
-    for chunk in ids.chunks(400) {
-        convs.extend(
-            conversation::Entity::find()
-                .filter(conversation::Column::Id.is_in(chunk.iter().cloned()))
-                .all(&state.db)
-                .await?,
-        );
-    }
+    let mut convs = memberships(&state.db, &caller.id).await?;
     // Newest activity first; the cursor is "timestamp|id" of the last one shown.
-    let sort_key = |c: &conversation::Model| {
+    let sort_key = |(c, _): &(conversation::Model, i64)| {
         format!(
             "{}|{}",
             c.last_message_at.unwrap_or(c.created_at).timestamp_micros(),
@@ -369,12 +353,7 @@ pub async fn list(
     convs.truncate(limit as usize);
     let next = more.then(|| convs.last().map(sort_key)).flatten();
     let mut out = Vec::with_capacity(convs.len());
-    for c in convs {
-        let read = memberships
-            .iter()
-            .find(|m| m.conversation_id == c.id)
-            .map(|m| m.read_seq)
-            .unwrap_or(0);
+    for (c, read) in convs {
         out.push(view(state, c, read).await?);
     }
     Ok((out, next))
@@ -679,29 +658,36 @@ pub async fn receipt(
 
 /// Unread messages per conversation for `person`.
 pub async fn unread(db: &impl ConnectionTrait, person: &str) -> Result<Vec<(String, i64)>, DbErr> {
-    let memberships = member::Entity::find()
+    Ok(memberships(db, person)
+        .await?
+        .into_iter()
+        .filter(|(c, read)| c.last_seq > *read)
+        .map(|(c, read)| (c.id, c.last_seq - read))
+        .collect())
+}
+
+/// The conversations `person` belongs to, each with how far they have read.
+pub async fn memberships(
+    db: &impl ConnectionTrait,
+    person: &str,
+) -> Result<Vec<(conversation::Model, i64)>, DbErr> {
+    let read: std::collections::HashMap<String, i64> = member::Entity::find()
         .filter(member::Column::PersonId.eq(person))
         .all(db)
-        .await?;
-    let mut out = Vec::new();
-    let ids: Vec<String> = memberships
-        .iter()
-        .map(|m| m.conversation_id.clone())
+        .await?
+        .into_iter()
+        .map(|m| (m.conversation_id, m.read_seq))
         .collect();
+    let ids: Vec<&String> = read.keys().collect();
+    let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(400) {
         for c in conversation::Entity::find()
-            .filter(conversation::Column::Id.is_in(chunk.iter().cloned()))
+            .filter(conversation::Column::Id.is_in(chunk.iter().map(|id| id.as_str())))
             .all(db)
             .await?
         {
-            let read = memberships
-                .iter()
-                .find(|m| m.conversation_id == c.id)
-                .map(|m| m.read_seq)
-                .unwrap_or(0);
-            if c.last_seq > read {
-                out.push((c.id, c.last_seq - read));
-            }
+            let seq = read.get(&c.id).copied().unwrap_or(0);
+            out.push((c, seq));
         }
     }
     Ok(out)

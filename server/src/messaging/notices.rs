@@ -580,19 +580,8 @@ pub async fn list(
     limit: u64,
 ) -> Result<(Vec<NoticeLine>, Option<String>), AppError> {
     let keys = audience::keys_for(&state.db, caller).await?;
-    let mut received = sea_orm::Condition::any();
-    if !keys.family.is_empty() {
-        received = received.add(keys.family.condition());
-    }
-    if !keys.own.is_empty() {
-        received = received.add(
-            sea_orm::Condition::all()
-                .add(notice::Column::IncludeStudents.eq(true))
-                .add(keys.own.condition()),
-        );
-    }
     let mut cond = sea_orm::Condition::any().add(notice::Column::SenderId.eq(caller.id.as_str()));
-    if !keys.family.is_empty() || !keys.own.is_empty() {
+    if let Some(received) = received(&keys) {
         cond = cond.add(
             sea_orm::Condition::all()
                 .add(notice::Column::Held.eq(false))
@@ -657,11 +646,11 @@ fn parse_cursor(cursor: &str) -> Option<(DateTime<Utc>, String)> {
     Some((at, id.to_owned()))
 }
 
-/// Delivered notices reaching `person` that they have not opened (newest first, at most 200).
-pub async fn unread(state: &AppState, person: &person::Model) -> Result<Vec<notice::Model>, DbErr> {
-    let keys = audience::keys_for(&state.db, person).await?;
+/// The notices that reach someone with these keys: through their children, and as a pupil
+/// when students were included. `None` when nothing can reach them.
+fn received(keys: &audience::Keys) -> Option<sea_orm::Condition> {
     if keys.family.is_empty() && keys.own.is_empty() {
-        return Ok(Vec::new());
+        return None;
     }
     let mut received = sea_orm::Condition::any();
     if !keys.family.is_empty() {
@@ -674,6 +663,15 @@ pub async fn unread(state: &AppState, person: &person::Model) -> Result<Vec<noti
                 .add(keys.own.condition()),
         );
     }
+    Some(received)
+}
+
+/// Delivered notices reaching `person` that they have not opened (newest first, at most 200).
+pub async fn unread(state: &AppState, person: &person::Model) -> Result<Vec<notice::Model>, DbErr> {
+    let keys = audience::keys_for(&state.db, person).await?;
+    let Some(received) = received(&keys) else {
+        return Ok(Vec::new());
+    };
     let rows = notice::Entity::find()
         .filter(notice::Column::Held.eq(false))
         .filter(received)

@@ -13,7 +13,6 @@ use axum::response::Response;
 use tokio::time::Instant;
 
 use super::conversations::{self, Draft};
-use super::entity::{conversation, member};
 use super::hub::{CLOSE_TOO_SLOW, Outbound};
 use super::protocol::{ClientFrame, ServerFrame, Unread};
 use super::{notices, views};
@@ -282,30 +281,11 @@ impl Conn {
         socket: &mut WebSocket,
         cursors: HashMap<String, i64>,
     ) -> Result<Result<(), axum::Error>, AppError> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let state = self.state.clone();
-        let memberships = member::Entity::find()
-            .filter(member::Column::PersonId.eq(self.person.id.as_str()))
-            .all(&state.db)
-            .await?;
-        let ids: Vec<String> = memberships
-            .iter()
-            .map(|m| m.conversation_id.clone())
-            .collect();
-        let mut last_seq: HashMap<String, i64> = HashMap::new();
-        for chunk in ids.chunks(400) {
-            for c in conversation::Entity::find()
-                .filter(conversation::Column::Id.is_in(chunk.iter().cloned()))
-                .all(&state.db)
-                .await?
-            {
-                last_seq.insert(c.id, c.last_seq);
-            }
-        }
-        for m in &memberships {
-            let conversation = m.conversation_id.as_str();
-            let mut after = cursors.get(conversation).copied().unwrap_or(m.read_seq);
-            let end = last_seq.get(conversation).copied().unwrap_or(0);
+        for (conversation, read) in conversations::memberships(&state.db, &self.person.id).await? {
+            let mut after = cursors.get(&conversation.id).copied().unwrap_or(read);
+            let end = conversation.last_seq;
+            let conversation = conversation.id.as_str();
             let key: Arc<str> = Arc::from(conversation);
             while after < end {
                 let page =

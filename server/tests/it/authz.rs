@@ -583,24 +583,7 @@ fn table(import: &str, made: &Made) -> Vec<Row> {
 
 /// The district of the table.
 fn package() -> Package {
-    let package = Package::new(&[1, 2, 3]).with_admins();
-    package.append(
-        "classes.csv",
-        "k2,,,三年级2班,03,c1,,homeroom,,s1,y2026,,,\n",
-    );
-    package.append(
-        "users.csv",
-        "t3,,,true,t3,,老师,吴,,,,,13900000003,,,,,,,,s1,\nst9,,,true,st9,,小9,郑,,,,,,p9,03,,,,,,s1,\np9,,,true,,,9家长,郑,,,,,13800000009,st9,,,,,,,s1,\n",
-    );
-    package.append(
-        "roles.csv",
-        "r-t3,,,t3,primary,teacher,,,s1,\nr-st9,,,st9,primary,student,,,s1,\nr-p9,,,p9,primary,parent,,,s1,\n",
-    );
-    package.append(
-        "enrollments.csv",
-        "e-t3,,,k2,s1,t3,teacher,true,,\ne-st9,,,k2,s1,st9,student,,,\n",
-    );
-    package
+    Package::new(&[1, 2, 3]).with_admins().with_second_class()
 }
 
 struct Browser {

@@ -76,6 +76,27 @@ impl Package {
     }
 
     /// Append CSV rows (with their trailing newline) to one of the package's files.
+    /// Add a second class `k2` of s1 with its head teacher `t3`, pupil `st9` and parent `p9`.
+    pub fn with_second_class(self) -> Package {
+        self.append(
+            "classes.csv",
+            "k2,,,三年级2班,03,c1,,homeroom,,s1,y2026,,,\n",
+        );
+        self.append(
+            "users.csv",
+            "t3,,,true,t3,,老师,吴,,,,,13900000003,,,,,,,,s1,\nst9,,,true,st9,,小9,郑,,,,,,p9,03,,,,,,s1,\np9,,,true,,,9家长,郑,,,,,13800000009,st9,,,,,,,s1,\n",
+        );
+        self.append(
+            "roles.csv",
+            "r-t3,,,t3,primary,teacher,,,s1,\nr-st9,,,st9,primary,student,,,s1,\nr-p9,,,p9,primary,parent,,,s1,\n",
+        );
+        self.append(
+            "enrollments.csv",
+            "e-t3,,,k2,s1,t3,teacher,true,,\ne-st9,,,k2,s1,st9,student,,,\n",
+        );
+        self
+    }
+
     pub fn append(&self, name: &str, rows: &str) {
         let path = self.dir.path().join(name);
         let mut text = std::fs::read_to_string(&path).unwrap();

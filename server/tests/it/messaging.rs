@@ -23,29 +23,20 @@ pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Students 1–3 (parents p1–p3) in class k1 taught by t1; administrators; and a second class
 /// k2 (teacher t3) with pupil st9 and parent p9. Parent p8 has two children in k1 (st7, st8).
 pub async fn district(app: &TestApp) -> Package {
-    let package = Package::new(&[1, 2, 3]).with_admins();
-    package.append(
-        "classes.csv",
-        "k2,,,三年级2班,03,c1,,homeroom,,s1,y2026,,,\n",
-    );
+    let package = Package::new(&[1, 2, 3]).with_admins().with_second_class();
     package.append(
         "users.csv",
-        "t3,,,true,t3,,老师,吴,,,,,13900000003,,,,,,,,s1,\n\
-         st9,,,true,st9,,九,陈,,,,,,p9,03,,,,,,s1,\n\
-         p9,,,true,,,九家长,陈,,,,,13800000009,st9,,,,,,,s1,\n\
-         st7,,,true,st7,,七,刘,,,,,,p8,03,,,,,,s1,\n\
+        "st7,,,true,st7,,七,刘,,,,,,p8,03,,,,,,s1,\n\
          st8,,,true,st8,,八,刘,,,,,,p8,03,,,,,,s1,\n\
          p8,,,true,,,刘家长,刘,,,,,13800000008,\"st7,st8\",,,,,,,s1,\n",
     );
     package.append(
         "roles.csv",
-        "r-t3,,,t3,primary,teacher,,,s1,\nr-st9,,,st9,primary,student,,,s1,\nr-p9,,,p9,primary,parent,,,s1,\n\
-         r-st7,,,st7,primary,student,,,s1,\nr-st8,,,st8,primary,student,,,s1,\nr-p8,,,p8,primary,parent,,,s1,\n",
+        "r-st7,,,st7,primary,student,,,s1,\nr-st8,,,st8,primary,student,,,s1,\nr-p8,,,p8,primary,parent,,,s1,\n",
     );
     package.append(
         "enrollments.csv",
-        "e-t3,,,k2,s1,t3,teacher,true,,\ne-st9,,,k2,s1,st9,student,,,\n\
-         e-st7,,,k1,s1,st7,student,,,\ne-st8,,,k1,s1,st8,student,,,\n",
+        "e-st7,,,k1,s1,st7,student,,,\ne-st8,,,k1,s1,st8,student,,,\n",
     );
     crate::fixtures::import(&app.state.db, &package, false).await;
     package
