@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(home::router())
         .merge(crate::auth::pages::router())
         .merge(crate::audit::pages::router())
+        .merge(crate::messaging::pages::router())
         .merge(crate::auth::oidc::router())
         // The JSON API: each feature's routes carry the full `/api/v1/…` path (a nested
         // router would strip and re-add the prefix on every request).

@@ -84,6 +84,17 @@ impl<'a> Layout<'a> {
     pub fn icon(&self) -> String {
         assets::url("icon.svg")
     }
+
+    /// Whether someone is signed in: the header then links to their messages, with the unread
+    /// badge `live.js` keeps up to date.
+    pub fn signed_in(&self) -> bool {
+        self.account.as_ref().is_some_and(|a| a.name.is_some())
+    }
+
+    /// The realtime client (`web/static/live.js`), loaded for signed-in people.
+    pub fn live_js(&self) -> String {
+        assets::url("live.js")
+    }
 }
 
 /// What every page handler needs for the layout: the language, who is signed in, this

@@ -413,9 +413,11 @@ pub async fn listen(state: AppState) {
     if state.db.get_database_backend() != DatabaseBackend::Postgres {
         return;
     }
-    let pool = state.db.get_postgres_connection_pool().clone();
+    // A connection of its own, not one of the pool's: a listener holds it for the life of the
+    // node, and closing the pool must not wait for it.
+    let url = state.config.database_url.clone();
     let mut listener = loop {
-        match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
+        match sea_orm::sqlx::postgres::PgListener::connect(&url).await {
             Ok(mut listener) => match listener.listen(CHANNEL).await {
                 Ok(()) => break listener,
                 Err(err) => tracing::warn!(error = %err, "LISTEN failed; retrying"),

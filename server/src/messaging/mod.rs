@@ -9,12 +9,14 @@
 pub mod attachments;
 pub mod audience;
 pub mod committer;
+pub mod contacts;
 pub mod conversations;
 pub mod deliver;
 pub mod entity;
 pub mod hub;
 pub mod limits;
 pub mod notices;
+pub mod pages;
 pub mod protocol;
 pub mod quiet;
 pub mod release;

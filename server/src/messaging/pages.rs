@@ -27,6 +27,8 @@ use crate::auth::pages::to_login;
 use crate::error::{AppError, ErrorCode};
 use crate::http::layout::PageContext;
 use crate::i18n::Tr;
+use crate::roster::entity::org;
+use crate::roster::snapshot::ACTIVE;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -122,9 +124,37 @@ fn nonce() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// A form or query field that was filled in (trimmed).
+fn given(field: &Option<String>) -> Option<&str> {
+    field.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
 /// A checkbox's value as a browser posts it: present when ticked.
 fn ticked(field: &Option<String>) -> bool {
     field.as_deref().is_some_and(|v| !v.is_empty())
+}
+
+/// The active schools the person administers, directly or through an organisation above them.
+async fn administered_schools(
+    db: &impl sea_orm::ConnectionTrait,
+    me: &crate::roster::entity::person::Model,
+) -> Result<Vec<org::Model>, sea_orm::DbErr> {
+    use sea_orm::EntityTrait;
+    let admin_orgs = crate::people::service::administered_orgs(db, me).await?;
+    if admin_orgs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let orgs = org::Entity::find().all(db).await?;
+    let under: std::collections::BTreeSet<String> =
+        crate::audit::service::descendants(&orgs, &admin_orgs)
+            .into_iter()
+            .collect();
+    let mut schools: Vec<org::Model> = orgs
+        .into_iter()
+        .filter(|o| o.org_type == "school" && o.status == ACTIVE && under.contains(&o.id))
+        .collect();
+    schools.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(schools)
 }
 
 /// A value for a query string.
@@ -220,9 +250,8 @@ fn trim_url(mut url: &str) -> &str {
         let Some(last) = url.chars().last() else {
             return url;
         };
-        let unbalanced = |open: char, close: char| {
-            url.matches(close).count() > url.matches(open).count()
-        };
+        let unbalanced =
+            |open: char, close: char| url.matches(close).count() > url.matches(open).count();
         let trim = match last {
             '.' | ',' | ';' | ':' | '!' | '?' => true,
             ')' => unbalanced('(', ')'),
@@ -262,7 +291,10 @@ mod tests {
                 ("), ok".to_owned(), false),
             ]
         );
-        assert_eq!(shown("just https://"), [("just https://".to_owned(), false)]);
+        assert_eq!(
+            shown("just https://"),
+            [("just https://".to_owned(), false)]
+        );
         assert_eq!(shown(""), Vec::<(String, bool)>::new());
     }
 

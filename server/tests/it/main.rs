@@ -7,6 +7,7 @@ mod authz;
 mod fixtures;
 mod foundation;
 mod messaging;
+mod messaging_pages;
 mod pages;
 mod people;
 mod roster;

@@ -34,13 +34,13 @@ async fn code_for(app: &TestApp, sourced_id: &str) -> String {
 }
 
 /// One browser: its own cookies, redirects not followed.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
-    client: reqwest::Client,
+    pub(crate) client: reqwest::Client,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -49,12 +49,12 @@ impl<'a> Browser<'a> {
         Browser { app, client }
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String) {
         let response = self.client.get(self.app.url(path)).send().await.unwrap();
         (response.status(), response.text().await.unwrap())
     }
 
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(self.app.url(path))
             .form(fields)
@@ -64,7 +64,12 @@ impl<'a> Browser<'a> {
     }
 
     /// Submit a form found on the page at `from`, with the page's CSRF token.
-    async fn submit(&self, from: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn submit(
+        &self,
+        from: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
         let (_, html) = self.get(from).await;
         let token = csrf_of(&html);
         let mut all = vec![("csrf", token.as_str())];
@@ -73,7 +78,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Sign in with a fresh activation code through `/activate`, as `sourced_id`.
-    async fn activate(&self, sourced_id: &str) {
+    pub(crate) async fn activate(&self, sourced_id: &str) {
         let code = code_for(self.app, sourced_id).await;
         let done = self
             .submit(
@@ -94,7 +99,7 @@ impl<'a> Browser<'a> {
     }
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     html.split(r#"name="csrf" value=""#)
         .nth(1)
         .and_then(|rest| rest.split('"').next())
@@ -102,7 +107,7 @@ fn csrf_of(html: &str) -> String {
         .to_owned()
 }
 
-fn location(response: &reqwest::Response) -> &str {
+pub(crate) fn location(response: &reqwest::Response) -> &str {
     response.headers()["location"].to_str().unwrap()
 }
 

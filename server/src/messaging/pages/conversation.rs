@@ -126,20 +126,7 @@ async fn show(
 ) -> Page {
     let conv = conversations::mine(state, me, id).await?;
     let (mut messages, next) = conversations::history(state, me, id, before, PER_PAGE).await?;
-    let rows = member::Entity::find()
-        .filter(member::Column::ConversationId.eq(id))
-        .all(&state.db)
-        .await?;
-    let mut others: Vec<(PersonRef, i64)> = Vec::new();
-    let mut my_read = 0;
-    for row in rows {
-        if row.person_id == me.id {
-            my_read = row.read_seq;
-        } else {
-            others.push((views::sender(state, &row.person_id).await?, row.read_seq));
-        }
-    }
-    others.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    let (others, my_read) = reads(state, me, id).await?;
     if before.is_none() && conv.last_seq > my_read {
         // The newest page is on the reader's screen: read. A failed receipt costs a badge,
         // not the page.
@@ -198,6 +185,29 @@ async fn show(
         Some(status) => with_status(status, response),
         None => response,
     })
+}
+
+/// The other members with how far each has read, by name; and how far the reader has.
+async fn reads(
+    state: &AppState,
+    me: &person::Model,
+    id: &str,
+) -> Result<(Vec<(PersonRef, i64)>, i64), sea_orm::DbErr> {
+    let rows = member::Entity::find()
+        .filter(member::Column::ConversationId.eq(id))
+        .all(&state.db)
+        .await?;
+    let mut others = Vec::new();
+    let mut mine = 0;
+    for row in rows {
+        if row.person_id == me.id {
+            mine = row.read_seq;
+        } else {
+            others.push((views::sender(state, &row.person_id).await?, row.read_seq));
+        }
+    }
+    others.sort_by(|a: &(PersonRef, i64), b| a.0.name.cmp(&b.0.name));
+    Ok((others, mine))
 }
 
 fn line(
@@ -321,7 +331,10 @@ async fn changed(
     done: Result<MessageView, crate::error::AppError>,
 ) -> Page {
     match done {
-        Ok(m) => Ok(see_other(&format!("/messages/{}#m-{}", m.conversation, m.id))),
+        Ok(m) => Ok(see_other(&format!(
+            "/messages/{}#m-{}",
+            m.conversation, m.id
+        ))),
         Err(err) => {
             let retry = Retry {
                 flash: flash(ctx.tr(&state.i18n), err, CHANGE_INLINE)?,

@@ -78,8 +78,7 @@ pub(super) async fn page(
 ) -> Page {
     let me = &signed_in(&ctx, &ctx.here)?.person;
     let tr = ctx.tr(&state.i18n);
-    let (convs, next_c) =
-        conversations::list(&state, me, cursors.c.as_deref(), PER_PAGE).await?;
+    let (convs, next_c) = conversations::list(&state, me, cursors.c.as_deref(), PER_PAGE).await?;
     let (lines, next_n) = notices::list(&state, me, cursors.n.as_deref(), PER_PAGE).await?;
     let counts = confirmation_counts(&state, me, &lines).await?;
     let notices = lines
@@ -140,7 +139,10 @@ fn conversation_line(
         _ => others.join("、"),
     };
     ConversationLine {
-        unread_label: tr.format("messaging.inbox.unread_count", &[("n", c.unread.to_string())]),
+        unread_label: tr.format(
+            "messaging.inbox.unread_count",
+            &[("n", c.unread.to_string())],
+        ),
         id: c.id,
         title,
         unread: c.unread,
@@ -179,12 +181,9 @@ fn notice_row(
         _ => (None, ""),
     };
     NoticeRow {
-        held: line.held_until.map(|at| {
-            tr.format(
-                "messaging.held_until",
-                &[("time", clock_time(state, at))],
-            )
-        }),
+        held: line
+            .held_until
+            .map(|at| tr.format("messaging.held_until", &[("time", clock_time(state, at))])),
         when: when(state, line.sent_at),
         when_iso: iso(line.sent_at),
         id: line.id,
@@ -227,9 +226,8 @@ async fn confirmation_counts(
         let target = Target::from_stored(&n.audience_kind, &n.audience_id, n.grade.as_deref());
         let audience = audience::resolve(&state.db, &state.messaging.audiences, &target).await?;
         let done = |guardian: &str, pupil: &str| {
-            rows.iter().any(|r| {
-                r.notice_id == n.id && r.guardian_id == guardian && r.student_id == pupil
-            })
+            rows.iter()
+                .any(|r| r.notice_id == n.id && r.guardian_id == guardian && r.student_id == pupil)
         };
         let mut counts = (0, 0);
         let mut tally = |ok: bool| {

@@ -176,7 +176,10 @@ async fn staff_view(
     let reads = detail.reads.as_ref().map_or_else(String::new, |r| {
         tr.format(
             "messaging.notice.reads",
-            &[("read", r.read.to_string()), ("unread", r.unread.to_string())],
+            &[
+                ("read", r.read.to_string()),
+                ("unread", r.unread.to_string()),
+            ],
         )
     });
     let rows = |rows: Option<Vec<ConfirmationRow>>| {
@@ -189,12 +192,9 @@ async fn staff_view(
         confirmed: rows(detail.confirmed.take()),
         pending: rows(detail.pending.take()),
         reads,
-        reminded_at: detail.reminded_at.map(|at| {
-            tr.format(
-                "messaging.notice.reminded_at",
-                &[("time", when(state, at))],
-            )
-        }),
+        reminded_at: detail
+            .reminded_at
+            .map(|at| tr.format("messaging.notice.reminded_at", &[("time", when(state, at))])),
         remind,
     })
 }
