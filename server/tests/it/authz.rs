@@ -246,6 +246,8 @@ fn table(import: &str, made: &Made) -> Vec<Row> {
     let messages = format!("{conversation}/messages");
     let message = format!("/api/v1/messages/{}", made.message);
     let attachment = format!("/api/v1/attachments/{}", made.attachment);
+    let conversation_page = format!("/messages/{}", made.conversation);
+    let notice_page = format!("/notices/{}", made.notice);
     vec![
         // Public pages and the way in.
         row(get.clone(), "/", Page, EVERYONE),
@@ -537,6 +539,74 @@ fn table(import: &str, made: &Made) -> Vec<Row> {
             &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
         )
         .hidden(),
+        // The messaging pages: the same rules as the API.
+        row(get.clone(), "/messages", Page, SIGNED_IN),
+        row(get.clone(), "/messages/new", Page, SIGNED_IN),
+        row(get.clone(), "/messages/settings", Page, SIGNED_IN),
+        row(
+            get.clone(),
+            &conversation_page,
+            Page,
+            &[ParentOfChild, TeacherOfClass],
+        )
+        .hidden(),
+        row(
+            post.clone(),
+            &conversation_page,
+            Page,
+            &[ParentOfChild, TeacherOfClass],
+        )
+        .body(Body::Form(vec![
+            ("body", "表格页面"),
+            ("nonce", "table-page"),
+        ]))
+        .hidden(),
+        row(
+            get.clone(),
+            &notice_page,
+            Page,
+            &[
+                ParentOfChild,
+                ParentOfClassmate,
+                TeacherOfClass,
+                AdminOfSchool,
+                DistrictAdmin,
+            ],
+        )
+        .hidden(),
+        row(
+            post.clone(),
+            &format!("{notice_page}/confirm"),
+            Page,
+            &[ParentOfChild, ParentOfClassmate],
+        )
+        .body(Body::Form(vec![]))
+        .hidden(),
+        row(
+            get.clone(),
+            "/notices/new?class=k1",
+            Page,
+            &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
+        ),
+        row(
+            post.clone(),
+            "/notices/new",
+            Page,
+            &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
+        )
+        .body(Body::Form(vec![
+            ("class", "k1"),
+            ("title", "表格页面"),
+            ("body", "通知"),
+            ("nonce", "table-notice"),
+        ])),
+        row(
+            post.clone(),
+            "/messages/settings/quiet-hours",
+            Page,
+            &[AdminOfSchool, DistrictAdmin],
+        )
+        .body(Body::Form(vec![("school", "s1"), ("mode", "default")])),
         // A school's quiet hours: its administrators.
         row(
             get.clone(),
