@@ -240,7 +240,7 @@ async fn deliver(state: &AppState, delivery: Delivery) -> Result<(), DbErr> {
                 title: &n.title,
             }
             .encode();
-            let pending = super::notices::unconfirmed_guardians(state, &n).await?;
+            let pending = super::confirmations::unconfirmed_guardians(state, &n).await?;
             let out = Outbound::Frame(frame);
             for guardian in pending {
                 hub.send(&guardian, &out);

@@ -9,12 +9,14 @@
 pub mod attachments;
 pub mod audience;
 pub mod committer;
+pub mod confirmations;
 pub mod contacts;
 pub mod conversations;
 pub mod deliver;
 pub mod entity;
 pub mod hub;
 pub mod limits;
+pub mod messages;
 pub mod notices;
 pub mod pages;
 pub mod protocol;

@@ -11,9 +11,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::audience::Target;
-use super::conversations::{self, Draft};
+use super::conversations;
+use super::messages::{self, Draft};
 use super::notices::{self, NewNotice};
-use super::{attachments, settings, views, ws};
+use super::{attachments, confirmations, settings, views, ws};
 use crate::auth::Principal;
 use crate::auth::client::ClientInfo;
 use crate::error::{AppError, ErrorCode};
@@ -140,7 +141,7 @@ async fn history(
     Query(page): Query<Page>,
 ) -> Result<Response, AppError> {
     let (messages, next) =
-        conversations::history(&state, &caller.person, &id, page.before, page.limit()).await?;
+        messages::history(&state, &caller.person, &id, page.before, page.limit()).await?;
     Ok(Json(json!({"messages": messages, "next": next})).into_response())
 }
 
@@ -166,7 +167,7 @@ async fn send(
         attachments: &body.attachments,
     };
     let started = state.clock.now();
-    let m = conversations::send(&state, &caller.person, draft).await?;
+    let m = messages::send(&state, &caller.person, draft).await?;
     // A replayed nonce answers with what was stored the first time.
     let status = if m.created_at >= started {
         StatusCode::CREATED
@@ -189,7 +190,7 @@ async fn read_conversation(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ReadBody>,
 ) -> Result<Response, AppError> {
-    conversations::receipt(&state, &caller.person, &id, body.seq, body.seq).await?;
+    messages::receipt(&state, &caller.person, &id, body.seq, body.seq).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -205,7 +206,7 @@ async fn edit(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<EditBody>,
 ) -> Result<Response, AppError> {
-    Ok(Json(conversations::edit(&state, &caller.person, &id, &body.body).await?).into_response())
+    Ok(Json(messages::edit(&state, &caller.person, &id, &body.body).await?).into_response())
 }
 
 async fn recall(
@@ -213,7 +214,7 @@ async fn recall(
     caller: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    Ok(Json(conversations::recall(&state, &caller.person, &id).await?).into_response())
+    Ok(Json(messages::recall(&state, &caller.person, &id).await?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -349,7 +350,8 @@ async fn confirm(
                 .with_arg("hint", e.to_string())
         })?
     };
-    let detail = notices::confirm(&state, &caller.person, &id, body.student.as_deref()).await?;
+    let detail =
+        confirmations::confirm(&state, &caller.person, &id, body.student.as_deref()).await?;
     Ok(Json(detail).into_response())
 }
 
@@ -358,7 +360,7 @@ async fn read_notice(
     caller: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    notices::mark_read(&state, &caller.person, &id).await?;
+    confirmations::mark_read(&state, &caller.person, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -367,7 +369,7 @@ async fn remind(
     caller: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let reminded = notices::remind(&state, &caller.person, &id).await?;
+    let reminded = confirmations::remind(&state, &caller.person, &id).await?;
     Ok(Json(json!({"reminded": reminded})).into_response())
 }
 

@@ -12,10 +12,11 @@ use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use tokio::time::Instant;
 
-use super::conversations::{self, Draft};
+use super::conversations;
 use super::hub::{CLOSE_TOO_SLOW, Outbound};
+use super::messages::{self, Draft};
 use super::protocol::{ClientFrame, ServerFrame, Unread};
-use super::{notices, views};
+use super::{confirmations, notices, views};
 use crate::auth::{Principal, Via};
 use crate::error::{AppError, ErrorCode};
 use crate::i18n::Lang;
@@ -243,7 +244,7 @@ impl Conn {
                     nonce: &nonce,
                     attachments: &attachments,
                 };
-                match conversations::send(&self.state, &self.person, draft).await {
+                match messages::send(&self.state, &self.person, draft).await {
                     Ok(m) => {
                         let frame = ServerFrame::Sent {
                             nonce: &nonce,
@@ -259,13 +260,13 @@ impl Conn {
                 }
             }
             ClientFrame::Delivered { conversation, seq } => {
-                conversations::receipt(&self.state, &self.person, &conversation, seq, 0).await
+                messages::receipt(&self.state, &self.person, &conversation, seq, 0).await
             }
             ClientFrame::Read { conversation, seq } => {
-                conversations::receipt(&self.state, &self.person, &conversation, seq, seq).await
+                messages::receipt(&self.state, &self.person, &conversation, seq, seq).await
             }
             ClientFrame::NoticeRead { notice } => {
-                notices::mark_read(&self.state, &self.person, &notice).await
+                confirmations::mark_read(&self.state, &self.person, &notice).await
             }
         };
         match result {
@@ -288,8 +289,7 @@ impl Conn {
             let conversation = conversation.id.as_str();
             let key: Arc<str> = Arc::from(conversation);
             while after < end {
-                let page =
-                    conversations::since(&state.db, conversation, after, CATCH_UP_PAGE).await?;
+                let page = messages::since(&state.db, conversation, after, CATCH_UP_PAGE).await?;
                 let Some(last) = page.last().and_then(|m| m.seq) else {
                     break;
                 };

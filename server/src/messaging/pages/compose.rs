@@ -18,7 +18,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::http::layout::{Layout, PageContext, render};
 use crate::i18n::Tr;
 use crate::messaging::audience::Target;
-use crate::messaging::conversations::MAX_BODY;
+use crate::messaging::messages::MAX_BODY;
 use crate::messaging::notices::{self, NewNotice};
 use crate::people::relations;
 use crate::roster::entity::{class, org, person};

@@ -16,8 +16,9 @@ use crate::auth::pages::see_other;
 use crate::error::ErrorCode;
 use crate::http::layout::{Layout, PageContext, render};
 use crate::i18n::Tr;
-use crate::messaging::conversations::{self, Draft, EDIT_WINDOW, MAX_BODY, RECALL_WINDOW};
+use crate::messaging::conversations;
 use crate::messaging::entity::member;
+use crate::messaging::messages::{self, Draft, EDIT_WINDOW, MAX_BODY, RECALL_WINDOW};
 use crate::messaging::protocol::{AttachmentView, MessageView, PersonRef};
 use crate::messaging::views;
 use crate::roster::entity::person;
@@ -125,13 +126,13 @@ async fn show(
     retry: Option<Retry>,
 ) -> Page {
     let conv = conversations::mine(state, me, id).await?;
-    let (mut messages, next) = conversations::history(state, me, id, before, PER_PAGE).await?;
+    let (mut messages, next) = messages::history(state, me, id, before, PER_PAGE).await?;
     let (others, my_read) = reads(state, me, id).await?;
     if before.is_none() && conv.last_seq > my_read {
         // The newest page is on the reader's screen: read. A failed receipt costs a badge,
         // not the page.
         let seq = conv.last_seq;
-        if let Err(err) = conversations::receipt(state, me, id, seq, seq).await {
+        if let Err(err) = messages::receipt(state, me, id, seq, seq).await {
             tracing::warn!(error = %err, "marking a conversation read failed");
         }
     }
@@ -275,7 +276,7 @@ pub(super) async fn send(
         nonce: &fields.nonce,
         attachments: &[],
     };
-    match conversations::send(&state, me, draft).await {
+    match messages::send(&state, me, draft).await {
         Ok(m) => Ok(see_other(&format!(
             "/messages/{}#m-{}",
             m.conversation_id, m.id
@@ -308,7 +309,7 @@ pub(super) async fn edit(
     Form(fields): Form<EditFields>,
 ) -> Page {
     let me = &signed_in(&ctx, &format!("/messages/{id}"))?.person;
-    let done = conversations::edit(&state, me, &message, &fields.body).await;
+    let done = messages::edit(&state, me, &message, &fields.body).await;
     changed(&state, &ctx, me, &id, done).await
 }
 
@@ -318,7 +319,7 @@ pub(super) async fn recall(
     Path((id, message)): Path<(String, String)>,
 ) -> Page {
     let me = &signed_in(&ctx, &format!("/messages/{id}"))?.person;
-    let done = conversations::recall(&state, me, &message).await;
+    let done = messages::recall(&state, me, &message).await;
     changed(&state, &ctx, me, &id, done).await
 }
 

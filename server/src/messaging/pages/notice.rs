@@ -15,8 +15,9 @@ use crate::auth::pages::see_other;
 use crate::error::ErrorCode;
 use crate::http::layout::{Layout, PageContext, render};
 use crate::i18n::Tr;
+use crate::messaging::confirmations::{self, REMINDER_SPACING};
 use crate::messaging::entity::notice;
-use crate::messaging::notices::{self, ConfirmationRow, NoticeDetail, REMINDER_SPACING};
+use crate::messaging::notices::{self, ConfirmationRow, NoticeDetail};
 use crate::messaging::protocol::AttachmentView;
 use crate::messaging::settings;
 use crate::roster::entity::person;
@@ -123,7 +124,7 @@ async fn show(
     // Only the staff's view counts reads.
     let staff = detail.reads.is_some();
     if !staff && !detail.notice.read {
-        notices::mark_read(state, me, id).await?;
+        confirmations::mark_read(state, me, id).await?;
         detail.notice.read = true;
     }
     let tr = ctx.tr(&state.i18n);
@@ -264,7 +265,7 @@ pub(super) async fn confirm(
 ) -> Page {
     let me = &signed_in(&ctx, &format!("/notices/{id}"))?.person;
     let student = fields.student.as_deref().filter(|s| !s.is_empty());
-    let detail = notices::confirm(&state, me, &id, student).await?;
+    let detail = confirmations::confirm(&state, me, &id, student).await?;
     Ok(see_other(&format!("/notices/{}", detail.notice.id)))
 }
 
@@ -275,7 +276,7 @@ pub(super) async fn remind(
     Path(id): Path<String>,
 ) -> Page {
     let me = &signed_in(&ctx, &format!("/notices/{id}"))?.person;
-    match notices::remind(&state, me, &id).await {
+    match confirmations::remind(&state, me, &id).await {
         // The notice was found by this exact id: a stored UUID, safe in a Location.
         Ok(families) => Ok(see_other(&format!("/notices/{id}?reminded={families}"))),
         Err(err) => {
