@@ -302,6 +302,14 @@ async fn membership(
         .await
 }
 
+/// Whether `person` belongs to the conversation (from the per-node member cache).
+pub async fn is_member(state: &AppState, conversation: &str, person: &str) -> Result<bool, DbErr> {
+    Ok(members(state, conversation)
+        .await?
+        .iter()
+        .any(|m| m == person))
+}
+
 /// A conversation the caller belongs to; anything else is "not found", whether or not it exists.
 pub async fn mine(
     state: &AppState,

@@ -38,9 +38,13 @@ pub enum Outbound {
     },
 }
 
+/// What a socket's queue holds: one pointer per slot (a queue's first block of slots is
+/// allocated with it, so a small slot keeps an idle socket small).
+pub type Queued = Arc<Outbound>;
+
 struct Conn {
     id: u64,
-    tx: mpsc::Sender<Outbound>,
+    tx: mpsc::Sender<Queued>,
     /// Set by the hub when it drops the socket: why (a close code).
     closing: Arc<AtomicU16>,
 }
@@ -95,7 +99,7 @@ impl Hub {
     }
 
     /// Add a socket for `person_id`; frames for them arrive on the returned receiver.
-    pub fn register(self: &Arc<Self>, person_id: &str) -> (Registration, mpsc::Receiver<Outbound>) {
+    pub fn register(self: &Arc<Self>, person_id: &str) -> (Registration, mpsc::Receiver<Queued>) {
         let (tx, rx) = mpsc::channel(QUEUE);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let closing = Arc::new(AtomicU16::new(0));
@@ -134,7 +138,8 @@ impl Hub {
             return 0;
         };
         let mut delivered = 0;
-        conns.retain(|conn| match conn.tx.try_send(frame.clone()) {
+        let shared = Arc::new(frame.clone());
+        conns.retain(|conn| match conn.tx.try_send(shared.clone()) {
             Ok(()) => {
                 delivered += 1;
                 true

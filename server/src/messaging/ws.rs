@@ -13,7 +13,7 @@ use axum::response::Response;
 use tokio::time::Instant;
 
 use super::conversations;
-use super::hub::{CLOSE_TOO_SLOW, Outbound};
+use super::hub::{CLOSE_TOO_SLOW, Outbound, Queued};
 use super::messages::{self, Draft};
 use super::protocol::{ClientFrame, ServerFrame, Unread};
 use super::{confirmations, notices, views};
@@ -22,6 +22,9 @@ use crate::error::{AppError, ErrorCode};
 use crate::i18n::Lang;
 use crate::roster::entity::person;
 use crate::state::AppState;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
 
 /// Frames are small JSON; a 5,000-character message is about 15 KB.
 const MAX_FRAME: usize = 64 * 1024;
@@ -65,22 +68,31 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     matches!((host, origin_host), (Some(h), Some(o)) if h == o)
 }
 
+/// Sends a socket may have waiting for the group commit before it stops reading the client
+/// (which then waits in TCP): enough to keep a pipelining client busy, bounded for memory.
+const SENDS_IN_FLIGHT: usize = 64;
+
+type Pending = FuturesUnordered<BoxFuture<'static, Utf8Bytes>>;
+
 /// Where a socket stands: the last `seq` it has sent per conversation (to drop duplicates
-/// when a live message races the catch-up).
+/// when a live message races the catch-up), and its sends waiting for their commit.
 struct Conn {
     state: AppState,
-    person: person::Model,
+    person: Arc<person::Model>,
     lang: Lang,
     sent: HashMap<Arc<str>, i64>,
+    /// Made on the first send: most sockets (families reading) never send.
+    sending: Option<Pending>,
 }
 
 async fn run(state: AppState, person: person::Model, lang: Lang, mut socket: WebSocket) {
     let (registration, mut queue) = state.messaging.hub.register(&person.id);
     let mut conn = Conn {
         state: state.clone(),
-        person,
+        person: Arc::new(person),
         lang,
         sent: HashMap::new(),
+        sending: None,
     };
     let code = match conn.ready(&mut socket).await {
         Ok(()) => conn.serve(&mut socket, &mut queue, &registration).await,
@@ -126,7 +138,7 @@ impl Conn {
     async fn serve(
         &mut self,
         socket: &mut WebSocket,
-        queue: &mut tokio::sync::mpsc::Receiver<Outbound>,
+        queue: &mut tokio::sync::mpsc::Receiver<Queued>,
         registration: &super::hub::Registration,
     ) -> Option<u16> {
         // Ping every `heartbeat`; a peer silent for three of them (not even a pong) is dead.
@@ -136,15 +148,35 @@ impl Conn {
         let mut heard = Instant::now();
         let shutdown = self.state.shutdown.clone();
         loop {
+            let in_flight = self.sending.as_ref().map_or(0, FuturesUnordered::len);
             tokio::select! {
+                // What others sent comes first: a client that keeps sending must not starve its
+                // own queue into "too slow".
                 biased;
                 () = shutdown.cancelled() => return Some(1001),
-                incoming = socket.recv() => {
+                out = queue.recv() => {
+                    let closing = registration.closing.load(Ordering::Acquire);
+                    if closing != 0 {
+                        return Some(closing);
+                    }
+                    let Some(out) = out else { return Some(CLOSE_TOO_SLOW) };
+                    if self.write(socket, &out).await.is_err() {
+                        return None;
+                    }
+                }
+                Some(answer) = next_answer(&mut self.sending) => {
+                    if socket.send(Message::Text(answer)).await.is_err() {
+                        return None;
+                    }
+                }
+                incoming = socket.recv(), if in_flight < SENDS_IN_FLIGHT => {
                     let Some(Ok(message)) = incoming else { return None };
                     heard = Instant::now();
                     match message {
                         Message::Text(text) => {
-                            if self.handle(socket, text.as_str()).await.is_err() {
+                            // Rare and large futures live on the heap only while they run, so
+                            // an idle socket's task stays small.
+                            if Box::pin(self.handle(socket, text.as_str())).await.is_err() {
                                 return None;
                             }
                         }
@@ -153,16 +185,6 @@ impl Conn {
                         }
                         Message::Close(_) => return None,
                         Message::Ping(_) | Message::Pong(_) => {}
-                    }
-                }
-                out = queue.recv() => {
-                    let closing = registration.closing.load(Ordering::Acquire);
-                    if closing != 0 {
-                        return Some(closing);
-                    }
-                    let Some(out) = out else { return Some(CLOSE_TOO_SLOW) };
-                    if self.write(socket, out).await.is_err() {
-                        return None;
                     }
                 }
                 _ = ping.tick() => {
@@ -177,39 +199,32 @@ impl Conn {
         }
     }
 
-    async fn write(&mut self, socket: &mut WebSocket, out: Outbound) -> Result<(), axum::Error> {
+    async fn write(&mut self, socket: &mut WebSocket, out: &Outbound) -> Result<(), axum::Error> {
         let frame = match out {
-            Outbound::Frame(frame) => frame,
+            Outbound::Frame(frame) => frame.clone(),
             Outbound::Message {
                 conversation,
                 seq,
                 frame,
             } => {
-                let last = self.sent.entry(conversation).or_insert(0);
-                if seq <= *last {
+                let last = self.sent.entry(conversation.clone()).or_insert(0);
+                if *seq <= *last {
                     return Ok(());
                 }
-                *last = seq;
-                frame
+                *last = *seq;
+                frame.clone()
             }
         };
         socket.send(Message::Text(frame)).await
     }
 
     async fn error(
-        &self,
+        &mut self,
         socket: &mut WebSocket,
         err: AppError,
         nonce: Option<&str>,
     ) -> Result<(), axum::Error> {
-        let key = err.code().message_key();
-        let message = self.state.i18n.for_lang(self.lang).format(&key, err.args());
-        let frame = ServerFrame::Error {
-            code: err.code().as_str(),
-            message: &message,
-            nonce,
-        }
-        .encode();
+        let frame = error_frame(&self.state, self.lang, &err, nonce);
         socket.send(Message::Text(frame)).await
     }
 
@@ -238,26 +253,31 @@ impl Conn {
                 nonce,
                 attachments,
             } => {
-                let draft = Draft {
-                    conversation: &conversation,
-                    body: &body,
-                    nonce: &nonce,
-                    attachments: &attachments,
-                };
-                match messages::send(&self.state, &self.person, draft).await {
-                    Ok(m) => {
-                        let frame = ServerFrame::Sent {
+                // Answered when committed; meanwhile the socket goes on reading and writing.
+                let (state, person, lang) = (self.state.clone(), self.person.clone(), self.lang);
+                let answer = async move {
+                    let draft = Draft {
+                        conversation: &conversation,
+                        body: &body,
+                        nonce: &nonce,
+                        attachments: &attachments,
+                    };
+                    match messages::send(&state, &person, draft).await {
+                        Ok(m) => ServerFrame::Sent {
                             nonce: &nonce,
                             conversation: &m.conversation_id,
                             id: &m.id,
                             seq: m.seq,
                             held_until: m.held.then_some(m.deliver_at),
                         }
-                        .encode();
-                        return socket.send(Message::Text(frame)).await;
+                        .encode(),
+                        Err(err) => error_frame(&state, lang, &err, Some(&nonce)),
                     }
-                    Err(err) => return self.error(socket, err, Some(&nonce)).await,
-                }
+                };
+                self.sending
+                    .get_or_insert_with(FuturesUnordered::new)
+                    .push(Box::pin(answer));
+                return Ok(());
             }
             ClientFrame::Delivered { conversation, seq } => {
                 messages::receipt(&self.state, &self.person, &conversation, seq, 0).await
@@ -302,7 +322,7 @@ impl Conn {
                         seq: message.seq.unwrap_or(0),
                         frame,
                     };
-                    if let Err(err) = self.write(socket, out).await {
+                    if let Err(err) = self.write(socket, &out).await {
                         return Ok(Err(err));
                     }
                 }
@@ -320,6 +340,25 @@ impl Conn {
             .send(Message::Text(ServerFrame::CaughtUp.encode()))
             .await)
     }
+}
+
+/// The next answer to a send, when one is waiting (never resolves otherwise).
+async fn next_answer(sending: &mut Option<Pending>) -> Option<Utf8Bytes> {
+    match sending {
+        Some(pending) if !pending.is_empty() => pending.next().await,
+        _ => std::future::pending().await,
+    }
+}
+
+fn error_frame(state: &AppState, lang: Lang, err: &AppError, nonce: Option<&str>) -> Utf8Bytes {
+    let key = err.code().message_key();
+    let message = state.i18n.for_lang(lang).format(&key, err.args());
+    ServerFrame::Error {
+        code: err.code().as_str(),
+        message: &message,
+        nonce,
+    }
+    .encode()
 }
 
 /// Unread messages per conversation, unread notices, and their total.
