@@ -173,7 +173,7 @@ async fn stored_nonces(state: &AppState, batch: &[Job]) -> Result<Existing, DbEr
     };
     // Both columns in the filter, so the (sender_id, nonce) index answers it; the pairs are
     // matched exactly below.
-    for chunk in message_keys.chunks(INSERT_CHUNK) {
+    for chunk in store::padded(&message_keys) {
         for m in message::Entity::find()
             .filter(message::Column::SenderId.is_in(chunk.iter().map(|k| k.0.clone())))
             .filter(message::Column::Nonce.is_in(chunk.iter().map(|k| k.1.clone())))
@@ -186,7 +186,7 @@ async fn stored_nonces(state: &AppState, batch: &[Job]) -> Result<Existing, DbEr
             }
         }
     }
-    for chunk in notice_keys.chunks(INSERT_CHUNK) {
+    for chunk in store::padded(&notice_keys) {
         for n in notice::Entity::find()
             .filter(notice::Column::SenderId.is_in(chunk.iter().map(|k| k.0.clone())))
             .filter(notice::Column::Nonce.is_in(chunk.iter().map(|k| k.1.clone())))
@@ -325,7 +325,7 @@ async fn write_in(
         m.seq = take_seq(&m.conversation_id);
     }
 
-    for chunk in new_messages.chunks(INSERT_CHUNK) {
+    for chunk in store::insert_pieces(&new_messages) {
         let rows: Vec<message::ActiveModel> = chunk.iter().cloned().map(Into::into).collect();
         message::Entity::insert_many(rows)
             .exec_without_returning(txn)
@@ -341,14 +341,16 @@ async fn write_in(
             .bind(m.id.as_str());
         txn.execute_raw(sql.statement()).await?;
     }
-    for chunk in new_notices.chunks(INSERT_CHUNK) {
+    for chunk in store::insert_pieces(&new_notices) {
         let rows: Vec<notice::ActiveModel> = chunk.iter().cloned().map(Into::into).collect();
         notice::Entity::insert_many(rows)
             .exec_without_returning(txn)
             .await?;
     }
 
-    // A sender has read their own message.
+    // A sender has read their own message. (Only receipts a client sent are announced: that a
+    // sender read what they wrote tells nobody anything.)
+    let asked: std::collections::HashSet<(String, String)> = receipts.keys().cloned().collect();
     for m in new_messages
         .iter()
         .filter(|m| !m.held)
@@ -373,6 +375,7 @@ async fn write_in(
     let receipt_rows: Vec<Delivery> = store::advance_receipts(txn, &receipts)
         .await?
         .into_iter()
+        .filter(|(key, _)| asked.contains(key))
         .map(
             |((conversation, person), (delivered, read))| Delivery::Receipt {
                 conversation,

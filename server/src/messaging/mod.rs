@@ -67,8 +67,8 @@ pub struct Messaging {
     pub(crate) audiences: moka::sync::Cache<String, Arc<audience::Audience>>,
     /// School id → quiet hours.
     pub(crate) quiet: moka::sync::Cache<String, QuietHours>,
-    /// Person id → whether they chose a daily digest.
-    pub(crate) digest: moka::sync::Cache<String, bool>,
+    /// Everyone who chose a daily digest (one entry).
+    pub(crate) digest: moka::sync::Cache<(), Arc<std::collections::HashSet<String>>>,
 }
 
 struct Receivers {

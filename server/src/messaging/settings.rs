@@ -126,17 +126,29 @@ pub async fn set_quiet_hours(
     self::school(state, caller, sourced_id).await
 }
 
-/// Whether `person` chose a daily digest instead of live delivery (cached per node).
+/// Whether `person` chose a daily digest instead of live delivery. Every delivery asks, so the
+/// answer comes from the set of everyone who chose it (few), read in one query and kept per
+/// node for a few seconds.
 pub async fn wants_digest(state: &AppState, person: &str) -> Result<bool, DbErr> {
-    if let Some(found) = state.messaging.digest.get(person) {
-        return Ok(found);
-    }
-    let digest = message_prefs::Entity::find_by_id(person.to_owned())
-        .one(&state.db)
-        .await?
-        .is_some_and(|p| p.digest);
-    state.messaging.digest.insert(person.to_owned(), digest);
-    Ok(digest)
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let chosen = match state.messaging.digest.get(&()) {
+        Some(set) => set,
+        None => {
+            let set: std::collections::HashSet<String> = message_prefs::Entity::find()
+                .filter(message_prefs::Column::Digest.eq(true))
+                .select_only()
+                .column(message_prefs::Column::PersonId)
+                .into_tuple::<String>()
+                .all(&state.db)
+                .await?
+                .into_iter()
+                .collect();
+            let set = std::sync::Arc::new(set);
+            state.messaging.digest.insert((), set.clone());
+            set
+        }
+    };
+    Ok(chosen.contains(person))
 }
 
 /// The local time the daily digest goes out.
@@ -237,6 +249,6 @@ pub async fn set_prefs(
     )
     .exec_without_returning(&state.db)
     .await?;
-    state.messaging.digest.invalidate(&person.id);
+    state.messaging.digest.invalidate_all();
     Ok(prefs(state, person).await?)
 }

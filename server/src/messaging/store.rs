@@ -6,9 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
 
-/// Rows per bulk statement (each row binds a few values; both databases allow thousands).
-const CHUNK: usize = 250;
-
 /// SQL text with values bound in order: `?` on SQLite, `$n` on PostgreSQL.
 pub struct Sql {
     backend: DatabaseBackend,
@@ -54,8 +51,59 @@ impl Sql {
         self
     }
 
+    /// Bind with a type PostgreSQL cannot infer (parameters in a VALUES list); SQLite needs none.
+    pub fn bind_as(&mut self, value: impl Into<Value>, ty: &str) -> &mut Self {
+        self.bind(value);
+        if self.backend == DatabaseBackend::Postgres {
+            self.text.push_str("::");
+            self.text.push_str(ty);
+        }
+        self
+    }
+
     pub fn statement(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
+}
+
+/// Statement sizes: a batch is cut into pieces of these many rows (padded up to the next one),
+/// so the same few SQL texts recur and stay prepared; a fresh text per batch cost more to plan
+/// than to run.
+const SHAPES: [usize; 5] = [1, 4, 16, 64, 256];
+
+/// The pieces a run of `n` rows is cut into: as many of the largest shape as fit, the rest in
+/// one piece padded to the next shape.
+fn pieces(n: usize) -> Vec<(usize, usize)> {
+    let largest = SHAPES[SHAPES.len() - 1];
+    let mut out = Vec::new();
+    let mut start = 0;
+    while n - start >= largest {
+        out.push((start, largest));
+        start += largest;
+    }
+    if start < n {
+        let rest = n - start;
+        let shape = SHAPES
+            .iter()
+            .copied()
+            .find(|s| *s >= rest)
+            .unwrap_or(largest);
+        out.push((start, shape));
+    }
+    out
+}
+
+/// `VALUES (…), (…)`: `bind` fills one row (with [`Sql::bind_as`], so PostgreSQL knows the
+/// types of a VALUES list's parameters).
+fn values(sql: &mut Sql, rows: usize, mut bind: impl FnMut(&mut Sql, usize)) {
+    sql.push("VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push(", ");
+        }
+        sql.push("(");
+        bind(sql, row);
+        sql.push(")");
     }
 }
 
@@ -68,22 +116,20 @@ pub async fn take_seqs(
     let backend = db.get_database_backend();
     let mut first = HashMap::with_capacity(counts.len());
     let entries: Vec<(&String, &i64)> = counts.iter().collect();
-    for chunk in entries.chunks(CHUNK) {
+    for (start, shape) in pieces(entries.len()) {
         let mut sql = Sql::new(backend);
-        sql.push("UPDATE conversations SET last_seq = last_seq + CASE id");
-        for (id, count) in chunk {
-            sql.push(" WHEN ")
-                .bind(id.as_str())
-                .push(" THEN ")
-                .bind(**count);
-        }
-        sql.push(" ELSE 0 END, last_message_at = ")
+        sql.push("WITH v(c, n) AS (");
+        // Padding rows name no conversation.
+        values(&mut sql, shape, |sql, row| {
+            let (id, count) = entries
+                .get(start + row)
+                .map_or(("", 0), |(id, n)| (id.as_str(), **n));
+            sql.bind_as(id, "text").push(", ").bind_as(count, "bigint");
+        });
+        sql.push(") UPDATE conversations SET last_seq = last_seq + v.n, last_message_at = ")
             .bind(now)
-            .push(" WHERE id IN (")
-            .list(chunk.iter().map(|(id, _)| id.as_str()))
-            .push(") RETURNING id, last_seq");
-        let rows = db.query_all_raw(sql.statement()).await?;
-        for row in rows {
+            .push(" FROM v WHERE conversations.id = v.c RETURNING conversations.id, conversations.last_seq");
+        for row in db.query_all_raw(sql.statement()).await? {
             let id: String = row.try_get("", "id")?;
             let last: i64 = row.try_get("", "last_seq")?;
             if let Some(count) = counts.get(&id) {
@@ -104,11 +150,12 @@ pub async fn last_seqs(
 ) -> Result<HashMap<String, i64>, DbErr> {
     let backend = db.get_database_backend();
     let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK * 4) {
+    for (start, shape) in pieces(ids.len()) {
         let mut sql = Sql::new(backend);
-        sql.push("SELECT id, last_seq FROM conversations WHERE id IN (")
-            .list(chunk.iter().copied())
-            .push(")");
+        sql.push("SELECT id, last_seq FROM conversations WHERE id IN (");
+        // Padded by repeating the last id.
+        let padded = (0..shape).map(|i| ids[(start + i).min(ids.len() - 1)]);
+        sql.list(padded).push(")");
         for row in db.query_all_raw(sql.statement()).await? {
             out.insert(row.try_get("", "id")?, row.try_get("", "last_seq")?);
         }
@@ -128,45 +175,110 @@ pub async fn advance_receipts(
     let backend = db.get_database_backend();
     let mut out = Receipts::new();
     let entries: Vec<_> = receipts.iter().collect();
-    for chunk in entries.chunks(CHUNK) {
+    for (start, shape) in pieces(entries.len()) {
         let mut sql = Sql::new(backend);
-        // The new position of each named member, NULL for the others the WHERE also matches.
-        let case = |sql: &mut Sql, pick: fn(&(i64, i64)) -> i64| {
-            sql.push("(CASE conversation_id || ':' || person_id");
-            for ((conversation, person), positions) in chunk {
-                sql.push(" WHEN ")
-                    .bind(format!("{conversation}:{person}"))
-                    .push(" THEN ")
-                    .bind(pick(positions));
-            }
-            sql.push(" ELSE -1 END)");
-        };
-        sql.push("UPDATE conversation_members SET delivered_seq = CASE WHEN ");
-        case(&mut sql, |p| p.0);
-        sql.push(" > delivered_seq THEN ");
-        case(&mut sql, |p| p.0);
-        sql.push(" ELSE delivered_seq END, read_seq = CASE WHEN ");
-        case(&mut sql, |p| p.1);
-        sql.push(" > read_seq THEN ");
-        case(&mut sql, |p| p.1);
-        sql.push(" ELSE read_seq END WHERE conversation_id IN (")
-            .list(chunk.iter().map(|((c, _), _)| c.as_str()))
-            .push(") AND person_id IN (")
-            .list(chunk.iter().map(|((_, p), _)| p.as_str()))
-            .push(") RETURNING conversation_id, person_id, delivered_seq, read_seq");
+        sql.push("WITH v(c, p, d, r) AS (");
+        values(&mut sql, shape, |sql, row| {
+            let ((c, p), (d, r)) = entries
+                .get(start + row)
+                .map_or((("", ""), (0, 0)), |((c, p), (d, r))| {
+                    ((c.as_str(), p.as_str()), (*d, *r))
+                });
+            sql.bind_as(c, "text")
+                .push(", ")
+                .bind_as(p, "text")
+                .push(", ")
+                .bind_as(d, "bigint")
+                .push(", ")
+                .bind_as(r, "bigint");
+        });
+        sql.push(
+            ") UPDATE conversation_members SET \
+             delivered_seq = CASE WHEN v.d > conversation_members.delivered_seq THEN v.d \
+             ELSE conversation_members.delivered_seq END, \
+             read_seq = CASE WHEN v.r > conversation_members.read_seq THEN v.r \
+             ELSE conversation_members.read_seq END \
+             FROM v WHERE conversation_members.conversation_id = v.c \
+             AND conversation_members.person_id = v.p \
+             RETURNING conversation_members.conversation_id, conversation_members.person_id, \
+             conversation_members.delivered_seq, conversation_members.read_seq",
+        );
         for row in db.query_all_raw(sql.statement()).await? {
             let key: (String, String) = (
                 row.try_get("", "conversation_id")?,
                 row.try_get("", "person_id")?,
             );
-            if receipts.contains_key(&key) {
-                let positions = (
-                    row.try_get("", "delivered_seq")?,
-                    row.try_get("", "read_seq")?,
-                );
-                out.insert(key, positions);
-            }
+            let positions = (
+                row.try_get("", "delivered_seq")?,
+                row.try_get("", "read_seq")?,
+            );
+            out.insert(key, positions);
         }
     }
     Ok(out)
+}
+
+/// Pad an `IN (…)` list to a recurring shape by repeating its last value.
+pub fn padded<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+    pieces(items.len())
+        .into_iter()
+        .map(|(start, shape)| {
+            (0..shape)
+                .map(|i| items[(start + i).min(items.len() - 1)].clone())
+                .collect()
+        })
+        .collect()
+}
+
+/// Rows of a multi-row INSERT, in pieces of recurring sizes (no padding: each piece is a shape
+/// or a smaller remainder cut into shapes).
+pub fn insert_pieces<T>(items: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let take = SHAPES
+            .iter()
+            .rev()
+            .copied()
+            .find(|s| *s <= rest.len())
+            .unwrap_or(1);
+        let (head, tail) = rest.split_at(take);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_cut_into_recurring_shapes() {
+        assert_eq!(pieces(0), vec![]);
+        assert_eq!(pieces(1), vec![(0, 1)]);
+        assert_eq!(pieces(3), vec![(0, 4)]);
+        assert_eq!(pieces(300), vec![(0, 256), (256, 64)]);
+        let sizes: Vec<usize> = insert_pieces(&[0; 86]).iter().map(|p| p.len()).collect();
+        assert_eq!(sizes, [64, 16, 4, 1, 1]);
+        assert_eq!(padded(&[1, 2, 3]), vec![vec![1, 2, 3, 3]]);
+    }
+
+    #[test]
+    fn postgres_values_carry_their_types() {
+        let row = |sql: &mut Sql, row: usize| {
+            sql.bind_as(format!("c{row}"), "text")
+                .push(", ")
+                .bind_as(row as i64, "bigint");
+        };
+        let mut sql = Sql::new(DatabaseBackend::Postgres);
+        values(&mut sql, 2, row);
+        assert_eq!(
+            sql.text,
+            "VALUES ($1::text, $2::bigint), ($3::text, $4::bigint)"
+        );
+        let mut sql = Sql::new(DatabaseBackend::Sqlite);
+        values(&mut sql, 2, row);
+        assert_eq!(sql.text, "VALUES (?, ?), (?, ?)");
+    }
 }

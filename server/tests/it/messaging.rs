@@ -811,11 +811,21 @@ on_both_databases! {
         let teacher = token(&app, "t1").await;
         let (_, conv) = post(&app, &teacher, "/api/v1/conversations", json!({"with": "p1"})).await;
         let id = conv["id"].as_str().unwrap().to_owned();
-        let (mut slow, _) = connect(&app, &parent).await;
+        // The slow client takes little from the network at a time (a small receive buffer),
+        // so the server's writes to it block soon and its queue fills.
+        let address = app.address.trim_start_matches("http://").to_owned();
+        let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+        tcp.set_recv_buffer_size(4096).unwrap();
+        let stream = tcp.connect(address.parse().unwrap()).await.unwrap();
+        let mut request = app.url("/ws").replacen("http", "ws", 1).into_client_request().unwrap();
+        request.headers_mut().insert("authorization", format!("Bearer {parent}").parse().unwrap());
+        let (mut slow, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await.unwrap();
+        expect(&mut slow, "ready").await;
         let (mut fast, _) = connect(&app, &parent).await;
-        // Far more than the kernel's buffers and the socket's queue hold: ~6 MB.
+        // Far more than the kernel's buffers (a 4 MB send buffer at most here) and the
+        // socket's queue hold: ~10 MB.
         let body = "慢".repeat(5_000);
-        let count = 400;
+        let count = 700;
         let messages = format!("/api/v1/conversations/{id}/messages");
         let reader = tokio::spawn(async move {
             for seq in 1..=count {
@@ -828,17 +838,18 @@ on_both_databases! {
         }
         tokio::time::timeout(Duration::from_secs(30), reader).await.unwrap().unwrap();
         // The slow socket was closed as too slow once its queue filled.
+        let mut frames = 0;
         let ended = tokio::time::timeout(Duration::from_secs(10), async {
             loop {
                 match slow.next().await {
                     Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-                    Some(Ok(_)) => continue,
+                    Some(Ok(_)) => frames += 1,
                     _ => return None,
                 }
             }
         })
         .await
-        .unwrap();
+        .unwrap_or_else(|_| panic!("the slow socket stayed open ({frames} frames read)"));
         assert_eq!(ended, Some(4008));
         // Back again, it resumes and receives everything.
         let (mut again, _) = connect(&app, &parent).await;
