@@ -94,7 +94,8 @@ async fn run(state: AppState, person: person::Model, lang: Lang, mut socket: Web
         sent: HashMap::new(),
         sending: None,
     };
-    let code = match conn.ready(&mut socket).await {
+    // Boxed: the first frame's queries are large futures an idle socket should not carry.
+    let code = match Box::pin(conn.ready(&mut socket)).await {
         Ok(()) => conn.serve(&mut socket, &mut queue, &registration).await,
         Err(()) => None,
     };
