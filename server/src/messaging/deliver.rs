@@ -253,9 +253,7 @@ async fn deliver(state: &AppState, delivery: Delivery) -> Result<(), DbErr> {
             read,
         } => {
             let members = super::conversations::members(state, &conversation).await?;
-            let Some(who) = state.caches.person(&state.db, &person).await? else {
-                return Ok(());
-            };
+            let who = views::sender(state, &person).await?;
             let frame = Outbound::Frame(
                 ServerFrame::Receipt {
                     conversation: &conversation,
@@ -277,15 +275,9 @@ async fn deliver(state: &AppState, delivery: Delivery) -> Result<(), DbErr> {
             read,
             confirmed,
         } => {
-            let Some(who) = state.caches.person(&state.db, &person).await? else {
-                return Ok(());
-            };
+            let who = views::sender(state, &person).await?;
             let student_ref = match &student {
-                Some(id) => state
-                    .caches
-                    .person(&state.db, id)
-                    .await?
-                    .map(|p| p.sourced_id),
+                Some(id) => Some(views::sender(state, id).await?.sourced_id),
                 None => None,
             };
             let frame = Outbound::Frame(

@@ -38,6 +38,9 @@ pub use routes::router;
 
 use crate::state::AppState;
 
+/// How long roster-derived answers are kept when no change empties them sooner.
+const ROSTER_TTL: Duration = Duration::from_secs(600);
+
 /// How many jobs may wait for the committer before senders wait too.
 const JOB_QUEUE: usize = 16_384;
 
@@ -67,6 +70,8 @@ pub struct Messaging {
     pub(crate) audiences: moka::sync::Cache<String, Arc<audience::Audience>>,
     /// School id → quiet hours.
     pub(crate) quiet: moka::sync::Cache<String, QuietHours>,
+    /// Person id → how frames name them (sourcedId and name).
+    pub(crate) names: moka::sync::Cache<String, protocol::PersonRef>,
     /// Everyone who chose a daily digest (one entry).
     pub(crate) digest: moka::sync::Cache<(), Arc<std::collections::HashSet<String>>>,
 }
@@ -107,12 +112,16 @@ impl Messaging {
                 deliveries: deliveries_rx,
             })),
             limits: limits::buckets(),
-            members: short_lived(Duration::from_secs(600)),
-            allowed: short_lived(crate::cache::TTL),
-            family: short_lived(crate::cache::TTL),
-            posters: short_lived(crate::cache::TTL),
-            audiences: short_lived(crate::cache::TTL),
-            labels: short_lived(crate::cache::TTL),
+            // What the roster decides is emptied whenever the roster changes (see `clear`, called
+            // on every cache epoch); the long lifetime is only a safety net. Re-deciding it every
+            // few seconds for every pair of 10,000 people cost more than the messages did.
+            members: short_lived(ROSTER_TTL),
+            allowed: short_lived(ROSTER_TTL),
+            family: short_lived(ROSTER_TTL),
+            posters: short_lived(ROSTER_TTL),
+            audiences: short_lived(ROSTER_TTL),
+            labels: short_lived(ROSTER_TTL),
+            names: short_lived(ROSTER_TTL),
             quiet: short_lived(crate::cache::TTL),
             digest: short_lived(crate::cache::TTL),
         }
@@ -124,6 +133,7 @@ impl Messaging {
         self.audiences.invalidate_all();
         self.family.invalidate_all();
         self.labels.invalidate_all();
+        self.names.invalidate_all();
         self.posters.invalidate_all();
     }
 }

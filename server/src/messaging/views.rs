@@ -24,13 +24,20 @@ fn unknown(id: &str) -> PersonRef {
     }
 }
 
+/// How frames name a person; every delivery asks, so the answer is kept per node until the
+/// roster changes.
 pub async fn sender(state: &AppState, id: &str) -> Result<PersonRef, DbErr> {
-    Ok(state
+    if let Some(found) = state.messaging.names.get(id) {
+        return Ok(found);
+    }
+    let found = state
         .caches
         .person(&state.db, id)
         .await?
         .map(|p| person_ref(&p))
-        .unwrap_or_else(|| unknown(id)))
+        .unwrap_or_else(|| unknown(id));
+    state.messaging.names.insert(id.to_owned(), found.clone());
+    Ok(found)
 }
 
 /// The attachment ids a message or notice stores (a JSON array).
