@@ -414,15 +414,7 @@ pub async fn list(
         .all(&state.db)
         .await?;
     let more = rows.len() as u64 > limit;
-    let ids: Vec<String> = rows.iter().map(|n| n.id.clone()).collect();
-    let read: HashSet<String> = notice_read::Entity::find()
-        .filter(notice_read::Column::PersonId.eq(caller.id.as_str()))
-        .filter(notice_read::Column::NoticeId.is_in(ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|r| r.notice_id)
-        .collect();
+    let read = read_by(state, &caller.id, &rows).await?;
     let mut out = Vec::new();
     for n in rows.iter().take(limit as usize) {
         let sent = n.sender_id == caller.id;
@@ -451,6 +443,23 @@ fn parse_cursor(cursor: &str) -> Option<(DateTime<Utc>, String)> {
     let (at, id) = cursor.split_once('|')?;
     let at = DateTime::from_timestamp_micros(at.parse().ok()?)?;
     Some((at, id.to_owned()))
+}
+
+/// Which of these notices `person` has opened.
+async fn read_by(
+    state: &AppState,
+    person: &str,
+    notices: &[notice::Model],
+) -> Result<HashSet<String>, DbErr> {
+    let ids: Vec<String> = notices.iter().map(|n| n.id.clone()).collect();
+    Ok(notice_read::Entity::find()
+        .filter(notice_read::Column::PersonId.eq(person))
+        .filter(notice_read::Column::NoticeId.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| r.notice_id)
+        .collect())
 }
 
 /// The notices that reach someone with these keys: through their children, and as a pupil
@@ -486,15 +495,7 @@ pub async fn unread(state: &AppState, person: &person::Model) -> Result<Vec<noti
         .limit(200)
         .all(&state.db)
         .await?;
-    let ids: Vec<String> = rows.iter().map(|n| n.id.clone()).collect();
-    let read: HashSet<String> = notice_read::Entity::find()
-        .filter(notice_read::Column::PersonId.eq(person.id.as_str()))
-        .filter(notice_read::Column::NoticeId.is_in(ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|r| r.notice_id)
-        .collect();
+    let read = read_by(state, &person.id, &rows).await?;
     Ok(rows.into_iter().filter(|n| !read.contains(&n.id)).collect())
 }
 
