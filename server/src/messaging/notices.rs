@@ -488,15 +488,28 @@ pub async fn unread(state: &AppState, person: &person::Model) -> Result<Vec<noti
     let Some(received) = received(&keys) else {
         return Ok(Vec::new());
     };
-    let rows = notice::Entity::find()
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    // Unread in the query itself: filtering the newest few afterwards would miss older unread
+    // notices behind a page of read ones.
+    let opened = Query::select()
+        .expr(Expr::val(1))
+        .from(notice_read::Entity)
+        .and_where(
+            Expr::col((notice_read::Entity, notice_read::Column::NoticeId))
+                .equals((notice::Entity, notice::Column::Id)),
+        )
+        .and_where(
+            Expr::col((notice_read::Entity, notice_read::Column::PersonId)).eq(person.id.as_str()),
+        )
+        .to_owned();
+    notice::Entity::find()
         .filter(notice::Column::Held.eq(false))
         .filter(received)
+        .filter(Expr::not_exists(opened))
         .order_by_desc(notice::Column::DeliverAt)
         .limit(200)
         .all(&state.db)
-        .await?;
-    let read = read_by(state, &person.id, &rows).await?;
-    Ok(rows.into_iter().filter(|n| !read.contains(&n.id)).collect())
+        .await
 }
 
 /// A notice as `person` (a recipient) sees it, for a socket's catch-up.

@@ -68,6 +68,9 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
     matches!((host, origin_host), (Some(h), Some(o)) if h == o)
 }
 
+/// How long live messages wait for a new socket's `resume` (see `serve`).
+const HOLD: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Sends a socket may have waiting for the group commit before it stops reading the client
 /// (which then waits in TCP): enough to keep a pipelining client busy, bounded for memory.
 const SENDS_IN_FLIGHT: usize = 64;
@@ -148,8 +151,20 @@ impl Conn {
         let mut ping = tokio::time::interval_at(Instant::now() + every, every);
         let mut heard = Instant::now();
         let shutdown = self.state.shutdown.clone();
+        // Until the client's first frame (normally `resume`), live messages wait here, so a
+        // catch-up is never overtaken by newer messages; a client that does not resume gets
+        // them after `HOLD` at most.
+        let mut holding = Some(Instant::now() + HOLD);
+        let mut held: Vec<Queued> = Vec::new();
         loop {
             let in_flight = self.sending.as_ref().map_or(0, FuturesUnordered::len);
+            if holding.is_none() && !held.is_empty() {
+                for out in std::mem::take(&mut held) {
+                    if self.write(socket, &out).await.is_err() {
+                        return None;
+                    }
+                }
+            }
             tokio::select! {
                 // What others sent comes first: a client that keeps sending must not starve its
                 // own queue into "too slow".
@@ -161,9 +176,14 @@ impl Conn {
                         return Some(closing);
                     }
                     let Some(out) = out else { return Some(CLOSE_TOO_SLOW) };
-                    if self.write(socket, &out).await.is_err() {
+                    if holding.is_some() && matches!(*out, Outbound::Message { .. }) && held.len() < super::hub::QUEUE {
+                        held.push(out);
+                    } else if self.write(socket, &out).await.is_err() {
                         return None;
                     }
+                }
+                () = tokio::time::sleep_until(holding.unwrap_or_else(Instant::now)), if holding.is_some() => {
+                    holding = None;
                 }
                 Some(answer) = next_answer(&mut self.sending) => {
                     if socket.send(Message::Text(answer)).await.is_err() {
@@ -173,6 +193,8 @@ impl Conn {
                 incoming = socket.recv(), if in_flight < SENDS_IN_FLIGHT => {
                     let Some(Ok(message)) = incoming else { return None };
                     heard = Instant::now();
+                    // Handled first (a resume sends the backlog), then what was held.
+                    holding = None;
                     match message {
                         Message::Text(text) => {
                             // Rare and large futures live on the heap only while they run, so
