@@ -502,14 +502,18 @@ pub async fn unread(state: &AppState, person: &person::Model) -> Result<Vec<noti
             Expr::col((notice_read::Entity, notice_read::Column::PersonId)).eq(person.id.as_str()),
         )
         .to_owned();
-    notice::Entity::find()
-        .filter(notice::Column::Held.eq(false))
+    // No `held` in the query: with it SQLite walks the (held, deliver_at) index through every
+    // notice of the district instead of the audience index; held ones are few and dropped here.
+    Ok(notice::Entity::find()
         .filter(received)
         .filter(Expr::not_exists(opened))
         .order_by_desc(notice::Column::DeliverAt)
         .limit(200)
         .all(&state.db)
-        .await
+        .await?
+        .into_iter()
+        .filter(|n| !n.held)
+        .collect())
 }
 
 /// A notice as `person` (a recipient) sees it, for a socket's catch-up.

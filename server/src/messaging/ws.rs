@@ -44,8 +44,9 @@ pub async fn upgrade(
     }
     let lang = Lang::negotiate(&headers);
     Ok(ws
-        // Small buffers: most sockets sit idle; memory per connection is what limits a node.
-        .read_buffer_size(1024)
+        // Small buffers: most sockets sit idle and clients send small frames (a larger one is
+        // read in several steps); memory per connection is what limits a node.
+        .read_buffer_size(256)
         .write_buffer_size(0)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
