@@ -128,7 +128,7 @@ pub async fn confirm(
     detail(state, caller, id).await
 }
 
-pub(super) fn next_reminder(n: &notice::Model) -> Option<DateTime<Utc>> {
+fn next_reminder(n: &notice::Model) -> Option<DateTime<Utc>> {
     n.reminded_at.map(|at| at + REMINDER_SPACING)
 }
 
@@ -156,31 +156,67 @@ pub async fn unconfirmed_guardians(
 /// Remind those who have not confirmed: the sender (or an administrator), at most once every
 /// [`REMINDER_SPACING`], never in quiet hours unless the notice is urgent. Returns how many
 /// families were reminded.
+/// Why a reminder cannot go now, and until when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReminderWait {
+    /// Quiet hours still hold the notice itself.
+    Held(DateTime<Utc>),
+    /// The last reminder was too recent.
+    TooSoon(DateTime<Utc>),
+    /// Quiet hours (the notice is not urgent).
+    Quiet(super::quiet::QuietHours, DateTime<Utc>),
+}
+
+/// When a reminder of this notice may not go now: the one rule for the button and the action.
+pub async fn reminder_wait(
+    state: &AppState,
+    n: &notice::Model,
+) -> Result<Option<ReminderWait>, DbErr> {
+    let now = state.clock.now();
+    if n.held {
+        return Ok(Some(ReminderWait::Held(n.deliver_at)));
+    }
+    if let Some(at) = next_reminder(n).filter(|at| *at > now) {
+        return Ok(Some(ReminderWait::TooSoon(at)));
+    }
+    if n.urgent {
+        return Ok(None);
+    }
+    let quiet = settings::quiet_hours(state, &n.school_id).await?;
+    Ok(quiet
+        .release_time(now, state.config.time_zone)
+        .map(|until| ReminderWait::Quiet(quiet, until)))
+}
+
 pub async fn remind(state: &AppState, caller: &person::Model, id: &str) -> Result<usize, AppError> {
     let n = find(state, id).await?;
     if !matches!(standing(state, caller, &n).await?, Standing::Staff) {
         return Err(AppError::not_found());
     }
-    if !n.requires_confirmation || n.held {
-        return Err(AppError::new(ErrorCode::InvalidField)
-            .with_arg("field", "requires_confirmation")
-            .with_arg("hint", "只有已送达、需要回执的通知可以提醒 / only a delivered notice asking for confirmation can be reminded"));
-    }
     let now = state.clock.now();
-    if let Some(at) = next_reminder(&n).filter(|at| *at > now) {
-        let wait = (at - now).num_seconds().max(1);
-        return Err(AppError::new(ErrorCode::ReminderTooSoon)
-            .with_arg("seconds", wait.to_string())
-            .with_arg("minutes", (wait + 59).div_euclid(60).to_string()));
+    let refused_held = || {
+        AppError::new(ErrorCode::InvalidField)
+            .with_arg("field", "requires_confirmation")
+            .with_arg("hint", "只有已送达、需要回执的通知可以提醒 / only a delivered notice asking for confirmation can be reminded")
+    };
+    if !n.requires_confirmation {
+        return Err(refused_held());
     }
-    let quiet = settings::quiet_hours(state, &n.school_id).await?;
-    if !n.urgent
-        && let Some(until) = quiet.release_time(now, state.config.time_zone)
-    {
-        let local = until.with_timezone(&state.config.time_zone);
-        return Err(AppError::new(ErrorCode::QuietHours)
-            .with_arg("hours", quiet.to_string())
-            .with_arg("until", local.format("%H:%M").to_string()));
+    match reminder_wait(state, &n).await? {
+        None => {}
+        Some(ReminderWait::Held(_)) => return Err(refused_held()),
+        Some(ReminderWait::TooSoon(at)) => {
+            let wait = (at - now).num_seconds().max(1);
+            return Err(AppError::new(ErrorCode::ReminderTooSoon)
+                .with_arg("seconds", wait.to_string())
+                .with_arg("minutes", (wait + 59).div_euclid(60).to_string()));
+        }
+        Some(ReminderWait::Quiet(quiet, until)) => {
+            let local = until.with_timezone(&state.config.time_zone);
+            return Err(AppError::new(ErrorCode::QuietHours)
+                .with_arg("hours", quiet.to_string())
+                .with_arg("until", local.format("%H:%M").to_string()));
+        }
     }
     let pending = unconfirmed_guardians(state, &n).await?;
     let txn = state.db.begin().await?;

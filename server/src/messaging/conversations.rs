@@ -325,6 +325,19 @@ pub async fn mine(
         .ok_or_else(AppError::not_found)
 }
 
+/// One of the caller's conversations, with their read position.
+pub async fn get(
+    state: &AppState,
+    caller: &person::Model,
+    id: &str,
+) -> Result<ConversationView, AppError> {
+    let conv = mine(state, caller, id).await?;
+    let read = membership(state, id, &caller.id)
+        .await?
+        .map_or(0, |m| m.read_seq);
+    Ok(view(state, conv, read).await?)
+}
+
 /// The caller's conversations, most recent first; `after` is the previous page's cursor.
 pub async fn list(
     state: &AppState,

@@ -2,7 +2,7 @@
 //! confirming per child (回执), the sender's view of who has confirmed, and one reminder every
 //! few hours to those who have not.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -325,7 +325,9 @@ pub async fn detail(
             let read_count = recipients.iter().filter(|r| readers.contains(**r)).count();
             let can_remind = n.requires_confirmation
                 && !pending.is_empty()
-                && super::confirmations::next_reminder(&n).is_none_or(|at| at <= state.clock.now());
+                && super::confirmations::reminder_wait(state, &n)
+                    .await?
+                    .is_none();
             Ok(NoticeDetail {
                 notice: views::notice(state, &n, Vec::new(), true).await?,
                 held_until: n.held.then_some(n.deliver_at),
@@ -443,6 +445,61 @@ fn parse_cursor(cursor: &str) -> Option<(DateTime<Utc>, String)> {
     let (at, id) = cursor.split_once('|')?;
     let at = DateTime::from_timestamp_micros(at.parse().ok()?)?;
     Some((at, id.to_owned()))
+}
+
+/// For each line that asks for confirmation, (confirmed, pending): for the caller's own
+/// children when they received it, for every family when they sent it.
+pub async fn confirmation_counts(
+    state: &AppState,
+    me: &person::Model,
+    lines: &[NoticeLine],
+) -> Result<HashMap<String, (usize, usize)>, sea_orm::DbErr> {
+    let ids: Vec<String> = lines
+        .iter()
+        .filter(|l| l.requires_confirmation)
+        .map(|l| l.id.clone())
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let models = notice::Entity::find()
+        .filter(notice::Column::Id.is_in(ids.clone()))
+        .all(&state.db)
+        .await?;
+    let rows = notice_confirmation::Entity::find()
+        .filter(notice_confirmation::Column::NoticeId.is_in(ids))
+        .all(&state.db)
+        .await?;
+    let mut out = HashMap::new();
+    for n in models {
+        let target = Target::from_stored(&n.audience_kind, &n.audience_id, n.grade.as_deref());
+        let audience = audience::resolve(&state.db, &state.messaging.audiences, &target).await?;
+        let done = |guardian: &str, pupil: &str| {
+            rows.iter()
+                .any(|r| r.notice_id == n.id && r.guardian_id == guardian && r.student_id == pupil)
+        };
+        let mut counts = (0, 0);
+        let mut tally = |ok: bool| {
+            if ok {
+                counts.0 += 1;
+            } else {
+                counts.1 += 1;
+            }
+        };
+        if n.sender_id == me.id {
+            for (guardian, pupils) in &audience.guardians {
+                for &i in pupils {
+                    tally(done(guardian, &audience.pupils[i].id));
+                }
+            }
+        } else {
+            for child in audience.children_of(&me.id) {
+                tally(done(&me.id, &child.id));
+            }
+        }
+        out.insert(n.id.clone(), counts);
+    }
+    Ok(out)
 }
 
 /// Which of these notices `person` has opened.

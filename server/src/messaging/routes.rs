@@ -126,12 +126,7 @@ async fn conversation(
     caller: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let (items, _) = conversations::list(&state, &caller.person, None, 10_000).await?;
-    let found = items
-        .into_iter()
-        .find(|c| c.id == id)
-        .ok_or_else(AppError::not_found)?;
-    Ok(Json(found).into_response())
+    Ok(Json(conversations::get(&state, &caller.person, &id).await?).into_response())
 }
 
 async fn history(

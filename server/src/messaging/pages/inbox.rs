@@ -2,17 +2,13 @@
 //! many families have confirmed) and conversations (unread counts, last activity), newest
 //! first, each list paged by its own cursor exactly as the API pages it.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
 use super::{Page, clock_time, iso, query_value, signed_in, when};
 use crate::http::layout::{Layout, PageContext, render};
-use crate::messaging::audience::{self, Target};
 use crate::messaging::conversations::{self, ConversationView};
-use crate::messaging::entity::{notice, notice_confirmation};
 use crate::messaging::notices::{self, NoticeLine};
 use crate::people::{relations, service as people};
 use crate::roster::entity::person;
@@ -80,7 +76,7 @@ pub(super) async fn page(
     let tr = ctx.tr(&state.i18n);
     let (convs, next_c) = conversations::list(&state, me, cursors.c.as_deref(), PER_PAGE).await?;
     let (lines, next_n) = notices::list(&state, me, cursors.n.as_deref(), PER_PAGE).await?;
-    let counts = confirmation_counts(&state, me, &lines).await?;
+    let counts = notices::confirmation_counts(&state, me, &lines).await?;
     let notices = lines
         .into_iter()
         .map(|line| {
@@ -195,60 +191,4 @@ fn notice_row(
         state: state_text,
         state_class,
     }
-}
-
-/// For each line that asks for confirmation, (confirmed, pending): for the caller's own
-/// children when they received it, for every family when they sent it.
-async fn confirmation_counts(
-    state: &AppState,
-    me: &person::Model,
-    lines: &[NoticeLine],
-) -> Result<HashMap<String, (usize, usize)>, sea_orm::DbErr> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let ids: Vec<String> = lines
-        .iter()
-        .filter(|l| l.requires_confirmation)
-        .map(|l| l.id.clone())
-        .collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let models = notice::Entity::find()
-        .filter(notice::Column::Id.is_in(ids.clone()))
-        .all(&state.db)
-        .await?;
-    let rows = notice_confirmation::Entity::find()
-        .filter(notice_confirmation::Column::NoticeId.is_in(ids))
-        .all(&state.db)
-        .await?;
-    let mut out = HashMap::new();
-    for n in models {
-        let target = Target::from_stored(&n.audience_kind, &n.audience_id, n.grade.as_deref());
-        let audience = audience::resolve(&state.db, &state.messaging.audiences, &target).await?;
-        let done = |guardian: &str, pupil: &str| {
-            rows.iter()
-                .any(|r| r.notice_id == n.id && r.guardian_id == guardian && r.student_id == pupil)
-        };
-        let mut counts = (0, 0);
-        let mut tally = |ok: bool| {
-            if ok {
-                counts.0 += 1;
-            } else {
-                counts.1 += 1;
-            }
-        };
-        if n.sender_id == me.id {
-            for (guardian, pupils) in &audience.guardians {
-                for &i in pupils {
-                    tally(done(guardian, &audience.pupils[i].id));
-                }
-            }
-        } else {
-            for child in audience.children_of(&me.id) {
-                tally(done(&me.id, &child.id));
-            }
-        }
-        out.insert(n.id.clone(), counts);
-    }
-    Ok(out)
 }

@@ -7,7 +7,6 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use sea_orm::EntityTrait;
 use serde::Deserialize;
 
 use super::{Page, Piece, clock_time, flash, iso, pieces, signed_in, when, with_status};
@@ -15,11 +14,9 @@ use crate::auth::pages::see_other;
 use crate::error::ErrorCode;
 use crate::http::layout::{Layout, PageContext, render};
 use crate::i18n::Tr;
-use crate::messaging::confirmations::{self, REMINDER_SPACING};
-use crate::messaging::entity::notice;
+use crate::messaging::confirmations::{self, ReminderWait};
 use crate::messaging::notices::{self, ConfirmationRow, NoticeDetail};
 use crate::messaging::protocol::AttachmentView;
-use crate::messaging::settings;
 use crate::roster::entity::person;
 use crate::state::AppState;
 
@@ -221,25 +218,21 @@ async fn remind_button(
             reason: Some(tr.format(key, &[("time", time)])),
         })
     };
-    if let Some(at) = d.held_until {
-        return disabled("messaging.notice.remind_held", clock_time(state, at));
-    }
-    let now = state.clock.now();
-    if let Some(next) = d
-        .reminded_at
-        .map(|at| at + REMINDER_SPACING)
-        .filter(|next| *next > now)
-    {
-        return disabled("messaging.notice.remind_too_soon", when(state, next));
-    }
-    if !d.notice.urgent {
-        let school = notice::Entity::find_by_id(d.notice.id.clone())
-            .one(&state.db)
-            .await?
-            .map(|n| n.school_id)
-            .unwrap_or_default();
-        let quiet = settings::quiet_hours(state, &school).await?;
-        if let Some(until) = quiet.release_time(now, state.config.time_zone) {
+    let Ok(n) = notices::find(state, &d.notice.id).await else {
+        return Ok(Remind {
+            show: false,
+            reason: None,
+        });
+    };
+    match confirmations::reminder_wait(state, &n).await? {
+        None => {}
+        Some(ReminderWait::Held(at)) => {
+            return disabled("messaging.notice.remind_held", clock_time(state, at));
+        }
+        Some(ReminderWait::TooSoon(next)) => {
+            return disabled("messaging.notice.remind_too_soon", when(state, next));
+        }
+        Some(ReminderWait::Quiet(_, until)) => {
             return disabled("messaging.notice.remind_quiet", clock_time(state, until));
         }
     }
