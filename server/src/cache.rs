@@ -33,6 +33,8 @@ pub struct Caches {
     pub tokens: Cache<String, (String, String)>,
     /// Person id → the serialized `/me` answer.
     pub views: Cache<String, axum::body::Bytes>,
+    /// Person id → their resource access tokens (see `resources::access`).
+    pub access: Cache<String, std::sync::Arc<Vec<String>>>,
     epoch: Arc<AtomicI64>,
     /// Woken whenever the caches are emptied, so that long-lived holders of a person (open
     /// sockets) can check that the person is still allowed in.
@@ -62,6 +64,7 @@ impl Caches {
             people: cache(),
             tokens: cache(),
             views: cache(),
+            access: cache(),
             epoch: Arc::new(AtomicI64::new(i64::MIN)),
             changed: Arc::new(tokio::sync::Notify::new()),
         }
@@ -73,6 +76,7 @@ impl Caches {
         self.people.invalidate_all();
         self.tokens.invalidate_all();
         self.views.invalidate_all();
+        self.access.invalidate_all();
         self.changed.notify_waiters();
     }
 

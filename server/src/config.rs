@@ -83,6 +83,15 @@ pub struct Settings {
     #[arg(long, env = "KONGJIAN_NOTICE_RATE", global = true)]
     pub notice_rate: Option<u32>,
 
+    /// The largest resource upload in megabytes (default 200).
+    #[arg(long, env = "KONGJIAN_RESOURCE_MAX_MB", global = true)]
+    pub resource_max_mb: Option<u32>,
+
+    /// A file of extra words (one per line) the resource machine check flags for reviewers,
+    /// beside the built-in list in assets/negative-words.txt.
+    #[arg(long, env = "KONGJIAN_NEGATIVE_WORDS", global = true)]
+    pub negative_words: Option<PathBuf>,
+
     #[arg(long, env = "KONGJIAN_OIDC_ISSUER", global = true)]
     pub oidc_issuer: Option<String>,
 
@@ -178,6 +187,10 @@ pub struct Config {
     pub time_zone: chrono_tz::Tz,
     pub message_rate: u32,
     pub notice_rate: u32,
+    /// The largest resource upload, in bytes.
+    pub resource_max_size: u64,
+    /// Administrators' extra negative words (see `resources::check`).
+    pub negative_words: Option<PathBuf>,
     /// How often a socket is pinged; one silent for three of these is closed.
     pub heartbeat: Duration,
 }
@@ -328,11 +341,14 @@ impl Settings {
         };
         let message_rate = rate("KONGJIAN_MESSAGE_RATE", self.message_rate, 30)?;
         let notice_rate = rate("KONGJIAN_NOTICE_RATE", self.notice_rate, 20)?;
+        let resource_max_mb = rate("KONGJIAN_RESOURCE_MAX_MB", self.resource_max_mb, 200)?;
         Ok(Config {
             quiet_hours,
             time_zone,
             message_rate,
             notice_rate,
+            resource_max_size: u64::from(resource_max_mb) * 1024 * 1024,
+            negative_words: self.negative_words.clone().filter(|p| !p.as_os_str().is_empty()),
             heartbeat: Duration::from_secs(20),
             load_demo,
             session_idle,

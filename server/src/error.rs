@@ -44,10 +44,15 @@ pub enum ErrorCode {
     UrgentNeedsAdmin,
     NotYourChild,
     ChooseChild,
+    FileTypeRefused,
+    FileTooLarge,
+    InvalidState,
+    PledgeRequired,
+    NotReviewer,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 38] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
@@ -81,6 +86,11 @@ impl ErrorCode {
         ErrorCode::UrgentNeedsAdmin,
         ErrorCode::NotYourChild,
         ErrorCode::ChooseChild,
+        ErrorCode::FileTypeRefused,
+        ErrorCode::FileTooLarge,
+        ErrorCode::InvalidState,
+        ErrorCode::PledgeRequired,
+        ErrorCode::NotReviewer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -118,6 +128,11 @@ impl ErrorCode {
             ErrorCode::UrgentNeedsAdmin => "urgent_needs_admin",
             ErrorCode::NotYourChild => "not_your_child",
             ErrorCode::ChooseChild => "choose_child",
+            ErrorCode::FileTypeRefused => "file_type_refused",
+            ErrorCode::FileTooLarge => "file_too_large",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::PledgeRequired => "pledge_required",
+            ErrorCode::NotReviewer => "not_reviewer",
         }
     }
 
@@ -156,6 +171,11 @@ impl ErrorCode {
             ErrorCode::UrgentNeedsAdmin => StatusCode::FORBIDDEN,
             ErrorCode::NotYourChild => StatusCode::FORBIDDEN,
             ErrorCode::ChooseChild => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::FileTypeRefused => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::InvalidState => StatusCode::CONFLICT,
+            ErrorCode::PledgeRequired => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::NotReviewer => StatusCode::FORBIDDEN,
         }
     }
 

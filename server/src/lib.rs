@@ -17,7 +17,9 @@ pub mod installation;
 pub mod messaging;
 pub mod objects;
 pub mod people;
+pub mod resources;
 pub mod roster;
+pub mod search;
 pub mod state;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
@@ -66,6 +68,7 @@ pub async fn prepare(
         .map_err(|e| anyhow::anyhow!("the built-in string catalogues are broken: {e}"))?;
     // Contacts nobody: the provider is discovered on first use, so its outage cannot stop us.
     let sso = auth::oidc::Sso::from_config(&config)?;
+    let search = open_search(&config.index_dir)?;
     let state = AppState::new(state::Shared {
         db,
         config: Arc::new(config),
@@ -77,8 +80,26 @@ pub async fn prepare(
         shutdown,
         clock: clock::Clock::system(),
         messaging: messaging::Messaging::new(),
+        search,
     });
     Ok(state)
+}
+
+/// Open this node's search index (and take its single writer).
+pub fn open_search(dir: &Path) -> Result<search::indexer::Search, ConfigError> {
+    search::indexer::Search::open(dir).map_err(|e| {
+        ConfigError::new(
+            "KONGJIAN_DATA_DIR",
+            format!(
+                "无法打开检索索引 {}（{e}）。若另一个 kongjian 进程正在使用同一数据目录，请先停止它；索引可用 kongjian reindex 重建",
+                dir.display()
+            ),
+            format!(
+                "cannot open the search index {} ({e}); if another kongjian process uses the same data directory, stop it first; `kongjian reindex` rebuilds the index",
+                dir.display()
+            ),
+        )
+    })
 }
 
 /// Connect to the database named by `KONGJIAN_DATABASE_URL` and apply pending migrations.
@@ -153,6 +174,11 @@ pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()
             .watch(state.db.clone(), shutdown.clone()),
     );
     messaging::start(&state);
+    tokio::spawn(search::indexer::follow(
+        state.search.clone(),
+        state.db.clone(),
+        shutdown.clone(),
+    ));
     let grace = state.config.shutdown_grace;
     serve_router(http::app::router(state), listener, shutdown, grace).await
 }

@@ -39,6 +39,9 @@ enum Command {
         #[command(subcommand)]
         command: CodesCommand,
     },
+    /// Rebuild this node's search index from the database (the server must be stopped: the
+    /// index has one writer). Prints progress; the index is replaced in one commit.
+    Reindex,
     /// The roster from the education-management platform.
     Roster {
         #[command(subcommand)]
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,
             Command::Migrate => migrate(config).await,
+            Command::Reindex => reindex(config).await,
             Command::Roster {
                 command:
                     RosterCommand::Import {
@@ -181,6 +185,37 @@ async fn migrate(config: kongjian::Config) -> Result<(), StartupError> {
     db.close().await.map_err(anyhow::Error::from)?;
     println!(
         "数据库已是最新：共 {applied} 个迁移（安装编号 {installation}） / Database is up to date: {applied} migrations applied (installation {installation})"
+    );
+    Ok(())
+}
+
+async fn reindex(config: kongjian::Config) -> Result<(), StartupError> {
+    let (db, _) = kongjian::connect_and_migrate(&config.database_url).await?;
+    let search = kongjian::open_search(&config.index_dir)?;
+    let started = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})",
+        )
+        .map_err(anyhow::Error::from)?,
+    );
+    bar.set_message("重建索引 / reindexing");
+    let done = search
+        .rebuild(&db, |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await
+        .map_err(anyhow::Error::from)?;
+    bar.finish_and_clear();
+    let position = *search.position.borrow();
+    drop(search);
+    db.close().await.map_err(anyhow::Error::from)?;
+    println!(
+        "索引已重建：{done} 个资源，用时 {:.1} 秒，变更位置 {position} / Index rebuilt: {done} resources in {:.1} s, outbox position {position}",
+        started.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -35,6 +35,8 @@ pub struct Shared {
     pub clock: crate::clock::Clock,
     /// The realtime hub, the group committer and messaging's caches.
     pub messaging: crate::messaging::Messaging,
+    /// This node's search index and its follower (see `search::indexer`).
+    pub search: crate::search::indexer::Search,
 }
 
 impl AppState {

@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::pages::router())
         .merge(crate::audit::pages::router())
         .merge(crate::messaging::pages::router())
+        .merge(crate::resources::pages::router())
         .merge(crate::auth::oidc::router())
         // The JSON API: each feature's routes carry the full `/api/v1/…` path (a nested
         // router would strip and re-add the prefix on every request).
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::routes::api_router())
         .merge(crate::audit::api_router())
         .merge(crate::messaging::router())
+        .merge(crate::resources::routes::router())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(body_limit))
         // Uploads carry their own, larger limit.
@@ -79,6 +81,8 @@ pub fn router(state: AppState) -> Router {
                 crate::messaging::routes::UPLOAD_LIMIT,
             )),
         )
+        // Resource uploads stream to disk and enforce KONGJIAN_RESOURCE_MAX_MB themselves.
+        .merge(crate::resources::routes::upload_router())
         .merge(
             roster::routes::upload_router()
                 .merge(roster::pages::router())

@@ -9,6 +9,7 @@ mod foundation;
 mod messaging;
 mod messaging_pages;
 mod pages;
+mod resources;
 mod people;
 mod roster;
 mod roster_pages;

@@ -1,0 +1,756 @@
+//! Chinese full-text search over teaching resources: a tantivy index with a jieba tokenizer in
+//! search mode (so 函数 finds 二次函数), per-node and derived from the database.
+//!
+//! Every document carries `access` tokens saying who may see it (its owner, and the class,
+//! school or district it is published to); every query is intersected with the searcher's own
+//! tokens before anything is counted, so hits, totals and facet numbers never reveal a
+//! resource the searcher may not see. The index records in its commit payload how far along
+//! the database's outbox it is (see [`indexer`]).
+
+pub mod indexer;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, Query, QueryParser, TermQuery,
+    TermSetQuery,
+};
+use tantivy::schema::{
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{LowerCaser, NgramTokenizer, RemoveLongFilter, StopWordFilter, TextAnalyzer};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument,
+    Term, doc,
+};
+
+/// The tokenizer names registered on the index.
+const JIEBA: &str = "jieba";
+const PREFIX: &str = "title_prefix";
+
+/// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The longest query text accepted (characters); longer queries are refused with a clear error.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// Results per page, and how deep paging may go.
+pub const PAGE: usize = 20;
+pub const MAX_OFFSET: usize = 1_000;
+
+/// Punctuation and whitespace jieba emits as tokens of their own; they carry no meaning.
+const NOISE: &[&str] = &[
+    " ", "\t", "\n", "\r", "　", "，", "。", "、", "；", "：", "？", "！", "“", "”", "‘", "’",
+    "（", "）", "《", "》", "【", "】", "—", "…", "·", ",", ".", ";", ":", "?", "!", "\"", "'",
+    "(", ")", "[", "]", "{", "}", "<", ">", "/", "\\", "-", "_", "*", "#", "+", "=", "|", "~",
+    "`", "@", "&", "%", "^", "$",
+];
+
+/// The fields of the index.
+#[derive(Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub title: Field,
+    pub title_prefix: Field,
+    pub keywords: Field,
+    pub description: Field,
+    pub body: Field,
+    pub subject: Field,
+    pub grade: Field,
+    pub kind: Field,
+    pub edition: Field,
+    pub access: Field,
+    pub published: Field,
+    pub usage: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let words = |stored: bool| {
+        let indexing = TextFieldIndexing::default()
+            .set_tokenizer(JIEBA)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let options = TextOptions::default().set_indexing_options(indexing);
+        if stored { options.set_stored() } else { options }
+    };
+    let prefix = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(PREFIX)
+            .set_index_option(IndexRecordOption::Basic),
+    );
+    let facet = FacetOptions::default().set_stored();
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        title: b.add_text_field("title", words(true)),
+        title_prefix: b.add_text_field("title_prefix", prefix),
+        keywords: b.add_text_field("keywords", words(true)),
+        description: b.add_text_field("description", words(true)),
+        body: b.add_text_field("body", words(true)),
+        subject: b.add_facet_field("subject", facet.clone()),
+        grade: b.add_facet_field("grade", facet.clone()),
+        kind: b.add_facet_field("type", facet.clone()),
+        edition: b.add_facet_field("edition", facet),
+        access: b.add_text_field("access", STRING),
+        published: b.add_i64_field("published", FAST | STORED | INDEXED),
+        usage: b.add_u64_field("usage", FAST),
+    };
+    (b.build(), fields)
+}
+
+/// The analyzer used for every Chinese text field: jieba in search mode, lower-cased, with
+/// punctuation and whitespace tokens dropped. Public so benchmarks measure exactly this.
+pub fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(StopWordFilter::remove(NOISE.iter().map(|s| (*s).to_owned())))
+        .build()
+}
+
+fn prefix_analyzer() -> Result<TextAnalyzer, tantivy::TantivyError> {
+    Ok(TextAnalyzer::builder(NgramTokenizer::prefix_only(1, 24)?)
+        .filter(LowerCaser)
+        .build())
+}
+
+/// What one resource looks like to the index.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexDoc {
+    pub id: String,
+    pub title: String,
+    pub keywords: String,
+    pub description: String,
+    pub body: String,
+    pub subject: String,
+    pub grade: String,
+    pub kind: String,
+    pub edition: String,
+    /// Who may find it: `owner:<person id>`, `class:<class id>`, `org:<org id>`.
+    pub access: Vec<String>,
+    /// Microseconds since the epoch: published, or last changed for the owner's unpublished ones.
+    pub published: i64,
+    pub usage: u64,
+}
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Relevance,
+    Newest,
+    MostUsed,
+}
+
+impl Sort {
+    pub fn parse(value: &str) -> Option<Sort> {
+        match value {
+            "" | "relevance" => Some(Sort::Relevance),
+            "newest" => Some(Sort::Newest),
+            "used" | "most_used" => Some(Sort::MostUsed),
+            _ => None,
+        }
+    }
+}
+
+/// One search, already checked: the text is at most [`MAX_QUERY_CHARS`] characters.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub text: String,
+    pub subject: Option<String>,
+    pub grade: Option<String>,
+    pub kind: Option<String>,
+    pub edition: Option<String>,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+    /// The searcher's access tokens; a document is seen only if it shares one.
+    pub access: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub title: String,
+    /// HTML: the text escaped, matches in `<mark>`.
+    pub snippet: String,
+    pub subject: String,
+    pub grade: String,
+    pub kind: String,
+    pub edition: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Results {
+    pub hits: Vec<Hit>,
+    pub total: usize,
+    /// Per facet (`subject`, `grade`, `type`, `edition`): value → count.
+    pub facets: BTreeMap<&'static str, BTreeMap<String, u64>>,
+    pub next_offset: Option<usize>,
+}
+
+/// The index of one node: one writer (behind a mutex, used by the indexer task or by
+/// `kongjian reindex`), and a reader reloaded after every commit.
+#[derive(Clone)]
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    pub fields: Fields,
+    parser: Arc<QueryParser>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("{0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Open(#[from] tantivy::directory::error::OpenDirectoryError),
+}
+
+impl SearchIndex {
+    /// Open the index in `dir`, creating it when missing. An index written with another
+    /// schema version is wiped (it is derived state) and must be rebuilt; `fresh` says so.
+    pub fn open(dir: &Path) -> Result<(SearchIndex, bool), IndexError> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = schema();
+        let version_file = dir.join("kongjian-schema-version");
+        let current = std::fs::read_to_string(&version_file).ok();
+        let wanted = SCHEMA_VERSION.to_string();
+        let mut fresh = false;
+        if current.as_deref().map(str::trim) != Some(wanted.as_str()) {
+            for entry in std::fs::read_dir(dir)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    std::fs::remove_dir_all(&path)?;
+                } else {
+                    std::fs::remove_file(&path)?;
+                }
+            }
+            fresh = true;
+        }
+        let directory = tantivy::directory::MmapDirectory::open(dir)?;
+        let index = Index::open_or_create(directory, schema)?;
+        if fresh {
+            std::fs::write(&version_file, &wanted)?;
+        }
+        Ok((SearchIndex::with_index(index, fields)?, fresh))
+    }
+
+    /// An index held in memory (tests, benchmarks).
+    pub fn in_memory() -> Result<SearchIndex, IndexError> {
+        let (schema, fields) = schema();
+        SearchIndex::with_index(Index::create_in_ram(schema), fields)
+    }
+
+    fn with_index(index: Index, fields: Fields) -> Result<SearchIndex, IndexError> {
+        index.tokenizers().register(JIEBA, analyzer());
+        index.tokenizers().register(PREFIX, prefix_analyzer()?);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let mut parser = QueryParser::for_index(
+            &index,
+            vec![fields.title, fields.keywords, fields.description, fields.body],
+        );
+        parser.set_conjunction_by_default();
+        parser.set_field_boost(fields.title, 4.0);
+        parser.set_field_boost(fields.keywords, 3.0);
+        parser.set_field_boost(fields.description, 1.5);
+        Ok(SearchIndex {
+            index,
+            reader,
+            fields,
+            parser: Arc::new(parser),
+        })
+    }
+
+    /// The single writer of this index. Fails while another process holds it.
+    pub fn writer(&self, heap_bytes: usize) -> Result<IndexWriter, IndexError> {
+        Ok(self.index.writer(heap_bytes)?)
+    }
+
+    /// The writer with a set number of indexing threads (bulk loads).
+    pub fn writer_with_threads(
+        &self,
+        threads: usize,
+        heap_bytes: usize,
+    ) -> Result<IndexWriter, IndexError> {
+        Ok(self.index.writer_with_num_threads(threads, heap_bytes)?)
+    }
+
+    /// Make the last commit visible to searches.
+    pub fn reload(&self) -> Result<(), IndexError> {
+        Ok(self.reader.reload()?)
+    }
+
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    /// The outbox position recorded by the last commit (0 for a new index).
+    pub fn position(&self) -> Result<i64, IndexError> {
+        let metas = self.index.load_metas()?;
+        Ok(metas
+            .payload
+            .as_deref()
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or(0))
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// The tantivy document for `doc`.
+    pub fn document(&self, d: &IndexDoc) -> TantivyDocument {
+        let f = &self.fields;
+        let mut document = doc!(
+            f.id => d.id.as_str(),
+            f.title => d.title.as_str(),
+            f.title_prefix => d.title.as_str(),
+            f.keywords => d.keywords.as_str(),
+            f.description => d.description.as_str(),
+            f.body => d.body.as_str(),
+            f.published => d.published,
+            f.usage => d.usage,
+        );
+        for (field, value) in [
+            (f.subject, &d.subject),
+            (f.grade, &d.grade),
+            (f.kind, &d.kind),
+            (f.edition, &d.edition),
+        ] {
+            if !value.is_empty() {
+                document.add_facet(field, Facet::from_path([value.as_str()]));
+            }
+        }
+        for token in &d.access {
+            document.add_text(f.access, token);
+        }
+        document
+    }
+
+    /// The term that names a document, for deletes.
+    pub fn id_term(&self, id: &str) -> Term {
+        Term::from_field_text(self.fields.id, id)
+    }
+
+    /// Parse the searcher's text; garbage never fails, it is read as well as it can be.
+    fn text_query(&self, text: &str) -> Box<dyn Query> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Box::new(AllQuery);
+        }
+        let (query, _errors) = self.parser.parse_query_lenient(text);
+        query
+    }
+
+    fn access_query(&self, access: &[String]) -> Box<dyn Query> {
+        if access.is_empty() {
+            return Box::new(EmptyQuery);
+        }
+        let terms = access
+            .iter()
+            .map(|t| Term::from_field_text(self.fields.access, t));
+        Box::new(TermSetQuery::new(terms))
+    }
+
+    fn facet_filter(&self, field: Field, value: &Option<String>) -> Option<Box<dyn Query>> {
+        let value = value.as_deref().filter(|v| !v.is_empty())?;
+        Some(Box::new(TermQuery::new(
+            Term::from_facet(field, &Facet::from_path([value])),
+            IndexRecordOption::Basic,
+        )))
+    }
+
+    /// The query as run: the text, the filters, and the searcher's access, all required.
+    fn full_query(&self, q: &SearchQuery) -> BooleanQuery {
+        let f = &self.fields;
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, self.text_query(&q.text)),
+            (
+                Occur::Must,
+                Box::new(BoostQuery::new(self.access_query(&q.access), 0.0)),
+            ),
+        ];
+        for (field, value) in [
+            (f.subject, &q.subject),
+            (f.grade, &q.grade),
+            (f.kind, &q.kind),
+            (f.edition, &q.edition),
+        ] {
+            if let Some(filter) = self.facet_filter(field, value) {
+                parts.push((Occur::Must, Box::new(BoostQuery::new(filter, 0.0))));
+            }
+        }
+        BooleanQuery::new(parts)
+    }
+
+    /// The top documents only (no facets, no snippets): ids and scores. What benchmarks time
+    /// against another engine's plain top-k.
+    pub fn top_ids(&self, q: &SearchQuery) -> Result<Vec<(f32, String)>, IndexError> {
+        let searcher = self.searcher();
+        let query = self.full_query(q);
+        let top = searcher.search(
+            &query,
+            &TopDocs::with_limit(q.limit.max(1))
+                .and_offset(q.offset)
+                .order_by_score(),
+        )?;
+        top.into_iter()
+            .map(|(score, address)| Ok((score, self.stored_id(&searcher, address)?)))
+            .collect()
+    }
+
+    fn stored_id(&self, searcher: &Searcher, address: DocAddress) -> Result<String, IndexError> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        Ok(first_text(&doc, self.fields.id))
+    }
+
+    /// A page of results with facet counts, totals and snippets, all within the searcher's
+    /// access.
+    pub fn search(&self, q: &SearchQuery) -> Result<Results, IndexError> {
+        let searcher = self.searcher();
+        let query = self.full_query(q);
+        let f = &self.fields;
+        let limit = q.limit.clamp(1, 100);
+        let facet = |name: &str| {
+            let mut c = FacetCollector::for_field(name);
+            c.add_facet("/");
+            c
+        };
+        let facets = (
+            facet("subject"),
+            facet("grade"),
+            facet("type"),
+            facet("edition"),
+        );
+        let page = TopDocs::with_limit(limit).and_offset(q.offset);
+        let addresses: Vec<(f32, DocAddress)>;
+        let (total, counts) = match q.sort {
+            Sort::Relevance => {
+                let (top, total, counts) =
+                    searcher.search(&query, &(page.order_by_score(), Count, facets))?;
+                addresses = top;
+                (total, counts)
+            }
+            Sort::Newest => {
+                let (top, total, counts) = searcher.search(
+                    &query,
+                    &(
+                        page.order_by_fast_field::<i64>("published", Order::Desc),
+                        Count,
+                        facets,
+                    ),
+                )?;
+                addresses = top.into_iter().map(|(_, a)| (0.0, a)).collect();
+                (total, counts)
+            }
+            Sort::MostUsed => {
+                let (top, total, counts) = searcher.search(
+                    &query,
+                    &(
+                        page.order_by_fast_field::<u64>("usage", Order::Desc),
+                        Count,
+                        facets,
+                    ),
+                )?;
+                addresses = top.into_iter().map(|(_, a)| (0.0, a)).collect();
+                (total, counts)
+            }
+        };
+        let mut result = Results {
+            total,
+            ..Results::default()
+        };
+        for (name, c) in [
+            ("subject", &counts.0),
+            ("grade", &counts.1),
+            ("type", &counts.2),
+            ("edition", &counts.3),
+        ] {
+            let values = c
+                .get("/")
+                .map(|(facet, count)| (facet_value(facet), count))
+                .collect();
+            result.facets.insert(name, values);
+        }
+        let has_text = !q.text.trim().is_empty();
+        let text_query = self.text_query(&q.text);
+        let generator = |field: Field| -> Result<Option<SnippetGenerator>, IndexError> {
+            if !has_text {
+                return Ok(None);
+            }
+            let mut g = SnippetGenerator::create(&searcher, &*text_query, field)?;
+            g.set_max_num_chars(120);
+            Ok(Some(g))
+        };
+        let body_snippets = generator(f.body)?;
+        let description_snippets = generator(f.description)?;
+        for (score, address) in addresses {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let body = first_text(&doc, f.body);
+            let description = first_text(&doc, f.description);
+            let snippet = [
+                (&body_snippets, &body),
+                (&description_snippets, &description),
+            ]
+            .into_iter()
+            .filter_map(|(g, text)| g.as_ref().map(|g| g.snippet(text)))
+            .find(|s| !s.is_empty())
+            .map(|s| marked(s.fragment(), s.highlighted()))
+            .unwrap_or_else(|| {
+                let text = if description.is_empty() { &body } else { &description };
+                escape(&text.chars().take(120).collect::<String>())
+            });
+            result.hits.push(Hit {
+                id: first_text(&doc, f.id),
+                title: first_text(&doc, f.title),
+                snippet,
+                subject: first_facet(&doc, f.subject),
+                grade: first_facet(&doc, f.grade),
+                kind: first_facet(&doc, f.kind),
+                edition: first_facet(&doc, f.edition),
+                score,
+            });
+        }
+        let next = q.offset + result.hits.len();
+        if result.hits.len() == limit && next < total && next < MAX_OFFSET {
+            result.next_offset = Some(next);
+        }
+        Ok(result)
+    }
+
+    /// Up to `limit` titles for search-as-you-type: titles starting with the text first, then
+    /// titles containing its words, all within the searcher's access.
+    pub fn suggest(
+        &self,
+        text: &str,
+        access: &[String],
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, IndexError> {
+        let text = text.trim().to_lowercase();
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        let f = &self.fields;
+        let prefix: String = text.chars().take(24).collect();
+        let starts = TermQuery::new(
+            Term::from_field_text(f.title_prefix, &prefix),
+            IndexRecordOption::Basic,
+        );
+        let mut title_parser = QueryParser::for_index(&self.index, vec![f.title]);
+        title_parser.set_conjunction_by_default();
+        let (words, _) = title_parser.parse_query_lenient(&text);
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(vec![
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(starts), 10.0)),
+                    ),
+                    (Occur::Should, words),
+                ])),
+            ),
+            (
+                Occur::Must,
+                Box::new(BoostQuery::new(self.access_query(access), 0.0)),
+            ),
+        ]);
+        let searcher = self.searcher();
+        let top = searcher.search(
+            &query,
+            &TopDocs::with_limit(limit.clamp(1, 20) * 2).order_by_score(),
+        )?;
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (_, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let title = first_text(&doc, f.title);
+            if !out.iter().any(|(_, t)| *t == title) {
+                out.push((first_text(&doc, f.id), title));
+            }
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn first_text(doc: &TantivyDocument, field: Field) -> String {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn first_facet(doc: &TantivyDocument, field: Field) -> String {
+    doc.get_first(field)
+        .and_then(|v| v.as_facet())
+        .and_then(|f| Facet::from_encoded(f.as_bytes().to_vec()).ok())
+        .map(|f| facet_value(&f))
+        .unwrap_or_default()
+}
+
+fn facet_value(facet: &Facet) -> String {
+    facet
+        .to_path()
+        .last()
+        .map(|s| (*s).to_owned())
+        .unwrap_or_default()
+}
+
+/// Escape text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The fragment escaped, with the highlighted byte ranges in `<mark>`.
+fn marked(fragment: &str, highlighted: &[std::ops::Range<usize>]) -> String {
+    let mut ranges = tantivy::snippet::collapse_overlapped_ranges(highlighted);
+    ranges.retain(|r| {
+        r.start <= r.end
+            && r.end <= fragment.len()
+            && fragment.is_char_boundary(r.start)
+            && fragment.is_char_boundary(r.end)
+    });
+    let mut out = String::new();
+    let mut at = 0;
+    for r in ranges {
+        if r.start < at {
+            continue;
+        }
+        out.push_str(&escape(&fragment[at..r.start]));
+        out.push_str("<mark>");
+        out.push_str(&escape(&fragment[r.clone()]));
+        out.push_str("</mark>");
+        at = r.end;
+    }
+    out.push_str(&escape(&fragment[at..]));
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn doc(id: &str, title: &str, body: &str, subject: &str, access: &[&str]) -> IndexDoc {
+        IndexDoc {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            body: body.to_owned(),
+            subject: subject.to_owned(),
+            grade: "08".to_owned(),
+            kind: "课件".to_owned(),
+            access: access.iter().map(|s| (*s).to_owned()).collect(),
+            published: 1,
+            ..IndexDoc::default()
+        }
+    }
+
+    fn index(docs: &[IndexDoc]) -> SearchIndex {
+        let index = SearchIndex::in_memory().unwrap();
+        let mut writer = index.writer_with_threads(1, 15_000_000).unwrap();
+        for d in docs {
+            writer.add_document(index.document(d)).unwrap();
+        }
+        writer.commit().unwrap();
+        index.reload().unwrap();
+        index
+    }
+
+    fn query(text: &str, access: &[&str]) -> SearchQuery {
+        SearchQuery {
+            text: text.to_owned(),
+            limit: 10,
+            access: access.iter().map(|s| (*s).to_owned()).collect(),
+            ..SearchQuery::default()
+        }
+    }
+
+    #[test]
+    fn a_word_finds_the_compound_that_contains_it() {
+        let index = index(&[
+            doc("a", "二次函数的图像", "研究二次函数的性质", "数学", &["org:s"]),
+            doc("b", "古诗词鉴赏", "唐诗宋词", "语文", &["org:s"]),
+        ]);
+        let found = index.search(&query("函数", &["org:s"])).unwrap();
+        assert_eq!(found.total, 1);
+        assert_eq!(found.hits[0].id, "a");
+        assert!(found.hits[0].snippet.contains("<mark>"), "{}", found.hits[0].snippet);
+    }
+
+    #[test]
+    fn hits_counts_and_facets_stay_within_access() {
+        let index = index(&[
+            doc("a", "函数", "函数", "数学", &["org:s1"]),
+            doc("b", "函数", "函数", "物理", &["org:s2"]),
+            doc("c", "函数", "函数", "化学", &["owner:p"]),
+        ]);
+        let found = index.search(&query("函数", &["org:s1", "owner:p"])).unwrap();
+        assert_eq!(found.total, 2);
+        let subjects = &found.facets["subject"];
+        assert_eq!(subjects.get("数学"), Some(&1));
+        assert_eq!(subjects.get("化学"), Some(&1));
+        assert_eq!(subjects.get("物理"), None);
+        assert_eq!(index.search(&query("函数", &[])).unwrap().total, 0);
+    }
+
+    #[test]
+    fn filters_phrases_and_garbage() {
+        let index = index(&[
+            doc("a", "二次函数的图像", "函数的图像", "数学", &["org:s"]),
+            doc("b", "函数与图像", "图像 与 函数", "物理", &["org:s"]),
+        ]);
+        let mut q = query("函数", &["org:s"]);
+        q.subject = Some("物理".to_owned());
+        assert_eq!(index.search(&q).unwrap().hits[0].id, "b");
+        let phrase = index.search(&query("\"函数的图像\"", &["org:s"])).unwrap();
+        assert_eq!(phrase.total, 1);
+        assert_eq!(phrase.hits[0].id, "a");
+        for garbage in ["((((", "AND OR NOT", "title:", "\"", "*:*", "[1 TO", "^^^"] {
+            index.search(&query(garbage, &["org:s"])).unwrap();
+        }
+    }
+
+    #[test]
+    fn suggestions_start_with_the_typed_text() {
+        let index = index(&[
+            doc("a", "二次函数的图像", "", "数学", &["org:s"]),
+            doc("b", "一次函数", "", "数学", &["org:s"]),
+            doc("c", "二次根式", "", "数学", &["org:other"]),
+        ]);
+        let s = index.suggest("二次", &["org:s".to_owned()], 5).unwrap();
+        assert_eq!(s.first().map(|(id, _)| id.as_str()), Some("a"));
+        assert!(!s.iter().any(|(id, _)| id == "c"));
+    }
+
+    #[test]
+    fn snippets_escape_the_text() {
+        assert_eq!(
+            marked("a<b 函数", &[5..11]),
+            "a&lt;b <mark>函数</mark>"
+        );
+    }
+}
