@@ -542,3 +542,27 @@ on_both_databases! {
         }
     }
 }
+
+on_both_databases! {
+    async fn a_granted_reviewer_reviews_for_the_school_that_granted_it_and_no_other(app) {
+        district(&app).await;
+        let (t1, t2, t3, sa1, sa2) = (token(&app, "t1").await, token(&app, "t2").await,
+            token(&app, "t3").await, token(&app, "sa1").await, token(&app, "sa2").await);
+        let (status, body) = post(&app, &sa1, "/api/v1/people/t3/roles", json!({"role": "reviewer", "org": "s1"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) = post(&app, &sa2, "/api/v1/people/t2/roles", json!({"role": "reviewer", "org": "s2"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let id = create(&app, &t1, lesson("圆的面积", "圆的面积公式", "school")).await;
+        submit(&app, &t1, &id).await;
+        let (_, queue) = get(&app, &t2, "/api/v1/reviews").await;
+        assert_eq!(queue["reviews"], json!([]), "s2's reviewer does not see s1's queue");
+        let (status, _) = post(&app, &t2, &format!("/api/v1/resources/{id}/review"), approve()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, queue) = get(&app, &t3, "/api/v1/reviews").await;
+        assert_eq!(queue["reviews"][0]["id"], id.as_str());
+        let (status, body) = post(&app, &t3, &format!("/api/v1/resources/{id}/review"), approve()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, detail) = get(&app, &t1, &format!("/api/v1/resources/{id}")).await;
+        assert_eq!(detail["reviews"][0]["reviewer"], "吴老师");
+    }
+}
