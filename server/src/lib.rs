@@ -82,6 +82,11 @@ pub async fn prepare(
         messaging: messaging::Messaging::new(),
         search,
     });
+    if state.config.load_demo {
+        resources::demo::load_if_empty(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("the demo resources did not load: {e:?}"))?;
+    }
     Ok(state)
 }
 

@@ -12,6 +12,7 @@
 
 pub mod access;
 pub mod check;
+pub mod demo;
 pub mod entity;
 pub mod extract;
 pub mod index;
