@@ -16,9 +16,11 @@ use crate::support::{Server, TestApp};
 use kongjian::resources::entity::{blob, outbox, resource, version};
 
 /// s1 with class k1 (teacher t1, pupils st1–st2) and k2 (teacher t3, pupil st9); s2 with
-/// teacher t2; administrators da (district), sa1 (s1), sa2 (s2).
+/// teacher t2 and pupil st20; administrators da (district), sa1 (s1), sa2 (s2).
 async fn district(app: &TestApp) {
     let package = Package::new(&[1, 2]).with_admins().with_second_class();
+    package.append("users.csv", "st20,,,true,st20,,二十,陈,,,,,,,08,,,,,,s2,\n");
+    package.append("roles.csv", "r-st20,,,st20,primary,student,,,s2,\n");
     crate::fixtures::import(&app.state.db, &package, false).await;
 }
 
@@ -143,10 +145,16 @@ on_both_databases! {
         assert_eq!(found["hits"][0]["grade"], "08");
         assert_eq!(found["hits"][0]["type"], "课件");
         assert_eq!(found["facets"]["subject"]["数学"], 1);
-        let outside = search(&app, &t2, "q=函数").await;
-        assert_eq!(outside["total"], 0);
-        assert_eq!(outside["hits"], json!([]));
-        assert_eq!(outside["facets"]["subject"], json!({}));
+        let st20 = token(&app, "st20").await;
+        for stranger in [&t2, &st20] {
+            let outside = search(&app, stranger, "q=函数").await;
+            assert_eq!(outside["total"], 0);
+            assert_eq!(outside["hits"], json!([]));
+            assert_eq!(outside["facets"]["subject"], json!({}));
+            assert_eq!(outside["facets"]["grade"], json!({}));
+            let (_, suggested) = get(&app, stranger, "/api/v1/search/suggest?q=二次").await;
+            assert_eq!(suggested["suggestions"], json!([]));
+        }
         let everything = search(&app, &t2, "q=").await;
         assert_eq!(everything["total"], 0, "{everything}");
         let (status, _) = get(&app, &t2, &format!("/api/v1/resources/{id}")).await;
