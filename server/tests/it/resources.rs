@@ -574,3 +574,51 @@ on_both_databases! {
         assert_eq!(detail["reviews"][0]["reviewer"], "吴老师");
     }
 }
+
+on_both_databases! {
+    async fn a_new_file_version_is_reviewed_while_readers_keep_the_published_file(app) {
+        district(&app).await;
+        let (t1, st1, sa1) = (token(&app, "t1").await, token(&app, "st1").await, token(&app, "sa1").await);
+        let (status, created) = upload(&app, &t1, upload_form("v1.txt", "第一版 光合作用".as_bytes().to_vec(), "光合作用讲义")).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_str().unwrap().to_owned();
+        submit(&app, &t1, &id).await;
+        post(&app, &sa1, &format!("/api/v1/resources/{id}/review"), approve()).await;
+
+        let form = Form::new().part("file", Part::bytes("第二版 光合作用与呼吸作用".as_bytes().to_vec()).file_name("v2.txt"));
+        let response = app.client().post(app.url(&format!("/api/v1/resources/{id}/versions")))
+            .bearer_auth(&t1).multipart(form).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["version"], 2);
+        assert_eq!(body["version_state"], "draft");
+
+        let file = |token: String, query: &'static str| {
+            let request = app.client().get(app.url(&format!("/api/v1/resources/{id}/file{query}"))).bearer_auth(token);
+            async move {
+                let response = request.send().await.unwrap();
+                (response.status(), response.text().await.unwrap())
+            }
+        };
+        assert_eq!(file(st1.clone(), "").await, (StatusCode::OK, "第一版 光合作用".to_owned()));
+        assert_eq!(file(st1.clone(), "?version=2").await.0, StatusCode::NOT_FOUND, "readers never see a draft");
+        assert_eq!(file(t1.clone(), "?version=2").await, (StatusCode::OK, "第二版 光合作用与呼吸作用".to_owned()));
+        assert_eq!(file(sa1.clone(), "?version=1").await, (StatusCode::OK, "第一版 光合作用".to_owned()));
+
+        submit(&app, &t1, &id).await;
+        post(&app, &sa1, &format!("/api/v1/resources/{id}/review"), approve()).await;
+        assert_eq!(file(st1.clone(), "").await, (StatusCode::OK, "第二版 光合作用与呼吸作用".to_owned()));
+        indexed(&app).await;
+        assert_eq!(ids(&search(&app, &st1, "q=呼吸作用").await), vec![id.clone()]);
+        // Editing while in review is refused, with the state named.
+        call(&app, reqwest::Method::PATCH, &t1, &format!("/api/v1/resources/{id}"), Some(json!({"title": "三"}))).await;
+        submit(&app, &t1, &id).await;
+        let (status, body) = call(&app, reqwest::Method::PATCH, &t1, &format!("/api/v1/resources/{id}"), Some(json!({"title": "四"}))).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("待审核"), "{body}");
+        let (status, _) = post(&app, &t1, &format!("/api/v1/resources/{id}/withdraw"), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = call(&app, reqwest::Method::PATCH, &t1, &format!("/api/v1/resources/{id}"), Some(json!({"title": "四"}))).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+}
