@@ -32,7 +32,10 @@ fn reference_null(name: &str) -> ColumnDef {
 }
 
 fn short(name: &str, len: u32) -> ColumnDef {
-    ColumnDef::new(t(name)).string_len(len).not_null().to_owned()
+    ColumnDef::new(t(name))
+        .string_len(len)
+        .not_null()
+        .to_owned()
 }
 
 fn short_null(name: &str, len: u32) -> ColumnDef {

@@ -348,7 +348,10 @@ impl Settings {
             message_rate,
             notice_rate,
             resource_max_size: u64::from(resource_max_mb) * 1024 * 1024,
-            negative_words: self.negative_words.clone().filter(|p| !p.as_os_str().is_empty()),
+            negative_words: self
+                .negative_words
+                .clone()
+                .filter(|p| !p.as_os_str().is_empty()),
             heartbeat: Duration::from_secs(20),
             load_demo,
             session_idle,

@@ -195,10 +195,8 @@ async fn reindex(config: kongjian::Config) -> Result<(), StartupError> {
     let started = std::time::Instant::now();
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})",
-        )
-        .map_err(anyhow::Error::from)?,
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
+            .map_err(anyhow::Error::from)?,
     );
     bar.set_message("重建索引 / reindexing");
     let done = search

@@ -32,10 +32,16 @@ async fn wait_for_hit(client: &reqwest::Client, url: &str, token: &str, id: &str
     loop {
         let (status, found) = send(client.get(url).bearer_auth(token)).await;
         assert_eq!(status, 200, "{found}");
-        if found["hits"].as_array().is_some_and(|h| h.iter().any(|h| h["id"] == id)) {
+        if found["hits"]
+            .as_array()
+            .is_some_and(|h| h.iter().any(|h| h["id"] == id))
+        {
             return;
         }
-        assert!(started.elapsed() < Duration::from_secs(5), "not found within 5 s: {found}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "not found within 5 s: {found}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -67,7 +73,12 @@ async fn a_file_goes_to_s3_and_comes_back(backend: Backend) {
     // (The first start indexes them in the background: wait for it.)
     let started = Instant::now();
     loop {
-        let (status, demo) = send(client.get(server.url("/api/v1/search?q=勾股定理")).bearer_auth(&principal)).await;
+        let (status, demo) = send(
+            client
+                .get(server.url("/api/v1/search?q=勾股定理"))
+                .bearer_auth(&principal),
+        )
+        .await;
         assert_eq!(status, 200);
         if demo["hits"][0]["title"] == "勾股定理的证明与应用" {
             break;
@@ -83,9 +94,15 @@ async fn a_file_goes_to_s3_and_comes_back(backend: Backend) {
         .text("grade", "09")
         .text("type", "学案")
         .text("scope", "school")
-        .part("file", reqwest::multipart::Part::bytes(text.clone().into_bytes()).file_name("讲义.txt"));
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(text.clone().into_bytes()).file_name("讲义.txt"),
+        );
     let (status, created) = send(
-        client.post(server.url("/api/v1/resources")).bearer_auth(&teacher).multipart(form),
+        client
+            .post(server.url("/api/v1/resources"))
+            .bearer_auth(&teacher)
+            .multipart(form),
     )
     .await;
     assert_eq!(status, 201, "{backend:?}: {created}");
@@ -111,7 +128,13 @@ async fn a_file_goes_to_s3_and_comes_back(backend: Backend) {
     )
     .await;
     assert_eq!(status, 200, "{reviewed}");
-    wait_for_hit(&client, &server.url("/api/v1/search?q=抛物线"), &principal, &id).await;
+    wait_for_hit(
+        &client,
+        &server.url("/api/v1/search?q=抛物线"),
+        &principal,
+        &id,
+    )
+    .await;
 
     let response = client
         .get(server.url(&format!("/api/v1/resources/{id}/file")))
@@ -129,7 +152,10 @@ async fn a_file_goes_to_s3_and_comes_back(backend: Backend) {
     busy.arg("reindex");
     let (status, _, stderr) = run_to_end(busy);
     assert!(!status.success());
-    assert!(stderr.contains("kongjian reindex") && stderr.contains("KONGJIAN_DATA_DIR"), "{stderr}");
+    assert!(
+        stderr.contains("kongjian reindex") && stderr.contains("KONGJIAN_DATA_DIR"),
+        "{stderr}"
+    );
 
     let (status, _) = server.terminate(Duration::from_secs(10));
     assert!(status.success());
@@ -146,7 +172,13 @@ async fn a_file_goes_to_s3_and_comes_back(backend: Backend) {
     configure(&mut cmd);
     cmd.env("KONGJIAN_BIND", "127.0.0.1:0");
     let server = ServerProcess::start(cmd);
-    wait_for_hit(&client, &server.url("/api/v1/search?q=函数"), &principal, &id).await;
+    wait_for_hit(
+        &client,
+        &server.url("/api/v1/search?q=函数"),
+        &principal,
+        &id,
+    )
+    .await;
     let (status, _) = server.terminate(Duration::from_secs(10));
     assert!(status.success());
 }

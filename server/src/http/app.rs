@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         )
         // Resource uploads stream to disk and enforce KONGJIAN_RESOURCE_MAX_MB themselves.
         .merge(crate::resources::routes::upload_router())
+        .merge(crate::resources::pages::upload_router())
         .merge(
             roster::routes::upload_router()
                 .merge(roster::pages::router())

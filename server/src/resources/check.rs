@@ -104,8 +104,7 @@ fn context(text: &str, start: usize, end: usize) -> String {
         .rev()
         .collect();
     let after: String = text[end..].chars().take(CONTEXT).collect();
-    format!("…{before}【{}】{after}…", &text[start..end])
-        .replace(['\n', '\r', '\t'], " ")
+    format!("…{before}【{}】{after}…", &text[start..end]).replace(['\n', '\r', '\t'], " ")
 }
 
 /// Run the check on a version.
@@ -171,10 +170,18 @@ mod tests {
     #[test]
     fn matches_come_with_their_context() {
         let words = vec!["赌博".to_owned(), "casino".to_owned()];
-        let found = scan(&words, "text", "第一段。\n不要参与网络赌博活动，远离 Casino。");
+        let found = scan(
+            &words,
+            "text",
+            "第一段。\n不要参与网络赌博活动，远离 Casino。",
+        );
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].word, "赌博");
-        assert!(found[0].context.contains("网络【赌博】活动"), "{}", found[0].context);
+        assert!(
+            found[0].context.contains("网络【赌博】活动"),
+            "{}",
+            found[0].context
+        );
         assert!(!found[0].context.contains('\n'));
         assert_eq!(found[1].word, "Casino");
     }
@@ -184,10 +191,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let extra = dir.path().join("words.txt");
         std::fs::write(&extra, "# comment\n  新词汇测试  \n").unwrap();
-        let words = words(Some(&extra));
-        assert!(words.contains(&"赌博".to_owned()));
-        assert!(words.contains(&"新词汇测试".to_owned()));
-        assert!(!words.iter().any(|w| w.starts_with('#')));
+        let list = words(Some(&extra));
+        assert!(list.contains(&"赌博".to_owned()));
+        assert!(list.contains(&"新词汇测试".to_owned()));
+        assert!(!list.iter().any(|w| w.starts_with('#')));
         assert!(words(Some(&dir.path().join("missing.txt"))).contains(&"赌博".to_owned()));
     }
 

@@ -3,8 +3,8 @@
 //! the pledge, machine-checked, approved by the principal or the district), so that search has
 //! something to find after `cargo run`.
 
-use serde::Deserialize;
 use sea_orm::{EntityTrait, PaginatorTrait};
+use serde::Deserialize;
 
 use super::entity::resource;
 use super::lifecycle::{self, Verdict};

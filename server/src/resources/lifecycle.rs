@@ -7,7 +7,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, TransactionTrait};
 use serde::Deserialize;
 
 use super::entity::{event, resource, review, version};
-use super::service::{self, event as new_event, load};
+use super::service::{self, Step, event as new_event, load};
 use super::{State, check, outbox};
 use crate::error::{AppError, ErrorCode};
 use crate::roster::entity::person;
@@ -17,7 +17,10 @@ fn invalid_state(state: &str, action: &str) -> AppError {
     AppError::new(ErrorCode::InvalidState)
         .with_arg(
             "state",
-            State::parse(state).map(State::label).unwrap_or("?").to_owned(),
+            State::parse(state)
+                .map(State::label)
+                .unwrap_or("?")
+                .to_owned(),
         )
         .with_arg("action", action.to_owned())
 }
@@ -37,7 +40,9 @@ async fn save_all(
         active.update(&txn).await?;
     }
     for e in events {
-        event::Entity::insert(e).exec_without_returning(&txn).await?;
+        event::Entity::insert(e)
+            .exec_without_returning(&txn)
+            .await?;
     }
     if let Some(review) = review {
         review::Entity::insert(review.into_active_model())
@@ -90,9 +95,30 @@ pub async fn submit(
         findings.duplicates.len()
     );
     let events = vec![
-        new_event(&r, Some(&v), author, "submitted", Some(&from), "submitted",
-            Some("作者已确认责任承诺 / the author confirmed the pledge".to_owned()), now),
-        new_event(&r, Some(&v), author, "machine_checked", Some("submitted"), "in_review", Some(summary), now),
+        new_event(
+            &r,
+            Some(&v),
+            author,
+            Step {
+                action: "submitted",
+                from: Some(&from),
+                to: "submitted",
+                reason: Some("作者已确认责任承诺 / the author confirmed the pledge".to_owned()),
+            },
+            now,
+        ),
+        new_event(
+            &r,
+            Some(&v),
+            author,
+            Step {
+                action: "machine_checked",
+                from: Some("submitted"),
+                to: "in_review",
+                reason: Some(summary),
+            },
+            now,
+        ),
     ];
     save_all(state, &r, &[&v], events, None).await?;
     Ok((v, findings))
@@ -117,7 +143,10 @@ fn pass_fail(field: &str, value: &str) -> Result<bool, AppError> {
         "fail" => Ok(false),
         other => Err(AppError::new(ErrorCode::InvalidField)
             .with_arg("field", field.to_owned())
-            .with_arg("hint", format!("“{other}”应为 pass 或 fail / use pass or fail"))),
+            .with_arg(
+                "hint",
+                format!("“{other}”应为 pass 或 fail / use pass or fail"),
+            )),
     }
 }
 
@@ -134,15 +163,20 @@ pub async fn review(
     let mut v = versions.first().cloned().ok_or_else(AppError::not_found)?;
     if !super::access::reviews_for(&state.db, reviewer, &v.org_id).await? {
         let hidden = service::hidden_or_forbidden(state, reviewer, &r).await?;
-        return Err(if hidden.code() == ErrorCode::NotFound && r.owner_id != reviewer.id {
-            hidden
-        } else {
-            let org = crate::people::store::orgs_by_id(&state.db, vec![v.org_id.clone()]).await?;
-            AppError::new(ErrorCode::NotReviewer).with_arg(
-                "org",
-                org.get(&v.org_id).map(|o| o.name.clone()).unwrap_or_default(),
-            )
-        });
+        return Err(
+            if hidden.code() == ErrorCode::NotFound && r.owner_id != reviewer.id {
+                hidden
+            } else {
+                let org =
+                    crate::people::store::orgs_by_id(&state.db, vec![v.org_id.clone()]).await?;
+                AppError::new(ErrorCode::NotReviewer).with_arg(
+                    "org",
+                    org.get(&v.org_id)
+                        .map(|o| o.name.clone())
+                        .unwrap_or_default(),
+                )
+            },
+        );
     }
     if v.state != State::InReview.as_str() {
         return Err(invalid_state(&v.state, "审核 / reviewed"));
@@ -162,20 +196,33 @@ pub async fn review(
         other => {
             return Err(AppError::new(ErrorCode::InvalidField)
                 .with_arg("field", "decision")
-                .with_arg("hint", format!("“{other}”应为 approve 或 reject / use approve or reject")));
+                .with_arg(
+                    "hint",
+                    format!("“{other}”应为 approve 或 reject / use approve or reject"),
+                ));
         }
     };
     if approve && !(political && scientific && safety) {
         return Err(AppError::new(ErrorCode::InvalidField)
             .with_arg("field", "decision")
-            .with_arg("hint", "有维度未通过，不能通过审核 / a dimension failed: the resource cannot be approved"));
+            .with_arg(
+                "hint",
+                "有维度未通过，不能通过审核 / a dimension failed: the resource cannot be approved",
+            ));
     }
     if !approve && comment.is_empty() {
         return Err(AppError::new(ErrorCode::InvalidField)
             .with_arg("field", "comment")
-            .with_arg("hint", "退回时请写明意见，作者据此修改 / say why, so the author can revise it"));
+            .with_arg(
+                "hint",
+                "退回时请写明意见，作者据此修改 / say why, so the author can revise it",
+            ));
     }
-    if let Some(scope) = verdict.scope.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    if let Some(scope) = verdict
+        .scope
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
         && scope != v.scope
     {
         // Review confirms the scope, and may narrow it: to private, or from the district to
@@ -211,8 +258,21 @@ pub async fn review(
     if approve {
         if let Some(old) = service::published(&r, &versions) {
             let mut old = old.clone();
-            events.push(new_event(&r, Some(&old), reviewer, "superseded", Some(&old.state), "superseded",
-                Some(format!("由第 {} 版取代 / replaced by version {}", v.number, v.number)), now));
+            events.push(new_event(
+                &r,
+                Some(&old),
+                reviewer,
+                Step {
+                    action: "superseded",
+                    from: Some(&old.state),
+                    to: "superseded",
+                    reason: Some(format!(
+                        "由第 {} 版取代 / replaced by version {}",
+                        v.number, v.number
+                    )),
+                },
+                now,
+            ));
             old.state = State::Superseded.as_str().to_owned();
             old.updated_at = now;
             superseded = Some(old);
@@ -233,9 +293,23 @@ pub async fn review(
     v.reviewed_at = Some(now);
     v.updated_at = now;
     r.updated_at = now;
-    let reason = if comment.is_empty() { None } else { Some(comment.clone()) };
-    events.push(new_event(&r, Some(&v), reviewer, if approve { "approved" } else { "rejected" },
-        Some(&from), &v.state, reason, now));
+    let reason = if comment.is_empty() {
+        None
+    } else {
+        Some(comment.clone())
+    };
+    events.push(new_event(
+        &r,
+        Some(&v),
+        reviewer,
+        Step {
+            action: if approve { "approved" } else { "rejected" },
+            from: Some(&from),
+            to: &v.state,
+            reason,
+        },
+        now,
+    ));
     let record = review::Model {
         id: uuid::Uuid::now_v7().to_string(),
         resource_id: r.id.clone(),
@@ -268,8 +342,8 @@ pub async fn retire(
     reason: &str,
 ) -> Result<(), AppError> {
     let (mut r, versions) = load(&state.db, id).await?.ok_or_else(AppError::not_found)?;
-    let may = r.owner_id == actor.id
-        || super::access::reviews_for(&state.db, actor, &r.org_id).await?;
+    let may =
+        r.owner_id == actor.id || super::access::reviews_for(&state.db, actor, &r.org_id).await?;
     if !may {
         return Err(service::hidden_or_forbidden(state, actor, &r).await?);
     }
@@ -286,8 +360,18 @@ pub async fn retire(
     let mut published = service::published(&r, &versions)
         .cloned()
         .ok_or_else(AppError::not_found)?;
-    let events = vec![new_event(&r, Some(&published), actor, "retired", Some("published"), "retired",
-        Some(reason.chars().take(2_000).collect()), now)];
+    let events = vec![new_event(
+        &r,
+        Some(&published),
+        actor,
+        Step {
+            action: "retired",
+            from: Some("published"),
+            to: "retired",
+            reason: Some(reason.chars().take(2_000).collect()),
+        },
+        now,
+    )];
     published.state = State::Retired.as_str().to_owned();
     published.updated_at = now;
     r.state = State::Retired.as_str().to_owned();
@@ -307,7 +391,18 @@ pub async fn withdraw(state: &AppState, author: &person::Model, id: &str) -> Res
         return Err(invalid_state(&v.state, "撤回 / withdrawn"));
     }
     let now = state.clock.now();
-    let events = vec![new_event(&r, Some(&v), author, "withdrawn", Some("in_review"), "draft", None, now)];
+    let events = vec![new_event(
+        &r,
+        Some(&v),
+        author,
+        Step {
+            action: "withdrawn",
+            from: Some("in_review"),
+            to: "draft",
+            reason: None,
+        },
+        now,
+    )];
     v.state = State::Draft.as_str().to_owned();
     v.updated_at = now;
     if r.published_version_id.is_none() {

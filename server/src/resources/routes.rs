@@ -83,7 +83,7 @@ async fn read_input(
             let value = field
                 .text()
                 .await
-                .map_err(|e| invalid(&name, format!("{}", e.body_text())))?;
+                .map_err(|e| invalid(&name, e.body_text()))?;
             if value.len() > JSON_LIMIT {
                 return Err(invalid(&name, "内容太长 / too long"));
             }
@@ -99,8 +99,8 @@ async fn read_input(
         let bytes = axum::body::to_bytes(request.into_body(), JSON_LIMIT)
             .await
             .map_err(|_| AppError::new(ErrorCode::PayloadTooLarge))?;
-        let input: Input = serde_json::from_slice(&bytes)
-            .map_err(|e| invalid("body", e.to_string()))?;
+        let input: Input =
+            serde_json::from_slice(&bytes).map_err(|e| invalid("body", e.to_string()))?;
         Ok((input, None))
     } else {
         Err(AppError::new(ErrorCode::UnsupportedMediaType))
@@ -143,8 +143,16 @@ async fn new_version(
 ) -> Result<Response, AppError> {
     let (input, file) = read_input(&state, request).await?;
     let (r, v, created) = service::save(&state, &caller.person, &id, input, file).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(json!({"id": r.id, "state": r.state, "version": v.number, "version_state": v.state}))).into_response())
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({"id": r.id, "state": r.state, "version": v.number, "version_state": v.state})),
+    )
+        .into_response())
 }
 
 async fn edit(
@@ -154,7 +162,10 @@ async fn edit(
     JsonBody(input): JsonBody<Input>,
 ) -> Result<Response, AppError> {
     let (r, v, _) = service::save(&state, &caller.person, &id, input, None).await?;
-    Ok(Json(json!({"id": r.id, "state": r.state, "version": v.number, "version_state": v.state})).into_response())
+    Ok(
+        Json(json!({"id": r.id, "state": r.state, "version": v.number, "version_state": v.state}))
+            .into_response(),
+    )
 }
 
 async fn detail(
@@ -163,7 +174,9 @@ async fn detail(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let view = service::detail(&state, &caller.person, &id).await?;
-    if view["published"].is_object() && view["owner"]["sourced_id"] != caller.person.sourced_id.as_str() {
+    if view["published"].is_object()
+        && view["owner"]["sourced_id"] != caller.person.sourced_id.as_str()
+    {
         usage::record(&state, &caller.person, &id, Use::View).await?;
     }
     Ok(Json(view).into_response())
@@ -183,7 +196,10 @@ async fn submit(
     JsonBody(body): JsonBody<Submit>,
 ) -> Result<Response, AppError> {
     let (v, findings) = lifecycle::submit(&state, &caller.person, &id, body.pledge).await?;
-    Ok(Json(json!({"id": id, "version": v.number, "state": v.state, "checks": findings})).into_response())
+    Ok(
+        Json(json!({"id": id, "version": v.number, "state": v.state, "checks": findings}))
+            .into_response(),
+    )
 }
 
 async fn review(
@@ -193,7 +209,10 @@ async fn review(
     JsonBody(verdict): JsonBody<lifecycle::Verdict>,
 ) -> Result<Response, AppError> {
     let v = lifecycle::review(&state, &caller.person, &id, verdict).await?;
-    Ok(Json(json!({"id": id, "version": v.number, "state": v.state, "scope": v.scope})).into_response())
+    Ok(
+        Json(json!({"id": id, "version": v.number, "state": v.state, "scope": v.scope}))
+            .into_response(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -285,7 +304,10 @@ async fn record_usage(
     JsonBody(body): JsonBody<UsageBody>,
 ) -> Result<Response, AppError> {
     let what = Use::parse(&body.action).ok_or_else(|| {
-        invalid("action", "应为 view、download 或 lesson / use view, download or lesson")
+        invalid(
+            "action",
+            "应为 view、download 或 lesson / use view, download or lesson",
+        )
     })?;
     let (r, versions) = service::load(&state.db, &id)
         .await?
@@ -294,7 +316,12 @@ async fn record_usage(
     if !standing.reader {
         return Err(if standing.sees_working() {
             AppError::new(ErrorCode::InvalidState)
-                .with_arg("state", super::State::parse(&r.state).map(super::State::label).unwrap_or(""))
+                .with_arg(
+                    "state",
+                    super::State::parse(&r.state)
+                        .map(super::State::label)
+                        .unwrap_or(""),
+                )
                 .with_arg("action", "使用 / used")
         } else {
             AppError::not_found()
@@ -393,15 +420,31 @@ pub fn build_query(params: &SearchParams, access: Vec<String>) -> Result<SearchQ
     if len > MAX_QUERY_CHARS {
         return Err(invalid(
             "q",
-            format!("检索词最多 {MAX_QUERY_CHARS} 个字，现在 {len} 个 / at most {MAX_QUERY_CHARS} characters, got {len}"),
+            format!(
+                "检索词最多 {MAX_QUERY_CHARS} 个字，现在 {len} 个 / at most {MAX_QUERY_CHARS} characters, got {len}"
+            ),
         ));
     }
-    let pick = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    let subject = pick(&params.subject).map(|s| service::parse_subject(&s)).transpose()?;
-    let grade = pick(&params.grade).map(|g| service::parse_grade(&g)).transpose()?;
-    let kind = pick(&params.kind).map(|k| service::parse_kind(&k)).transpose()?;
+    let pick = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let subject = pick(&params.subject)
+        .map(|s| service::parse_subject(&s))
+        .transpose()?;
+    let grade = pick(&params.grade)
+        .map(|g| service::parse_grade(&g))
+        .transpose()?;
+    let kind = pick(&params.kind)
+        .map(|k| service::parse_kind(&k))
+        .transpose()?;
     let sort = Sort::parse(params.sort.as_deref().unwrap_or("")).ok_or_else(|| {
-        invalid("sort", "应为 relevance、newest 或 used / use relevance, newest or used")
+        invalid(
+            "sort",
+            "应为 relevance、newest 或 used / use relevance, newest or used",
+        )
     })?;
     let offset = match pick(&params.cursor) {
         None => 0,
@@ -409,7 +452,12 @@ pub fn build_query(params: &SearchParams, access: Vec<String>) -> Result<SearchQ
             .parse::<usize>()
             .ok()
             .filter(|o| *o <= search::MAX_OFFSET)
-            .ok_or_else(|| invalid("cursor", "无效的翻页游标 / not a cursor from a previous answer"))?,
+            .ok_or_else(|| {
+                invalid(
+                    "cursor",
+                    "无效的翻页游标 / not a cursor from a previous answer",
+                )
+            })?,
     };
     Ok(SearchQuery {
         text: params.q.clone(),

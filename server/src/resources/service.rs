@@ -108,13 +108,19 @@ fn invalid(field: &str, hint: impl Into<String>) -> AppError {
 /// A grade as the roster codes it; `8` is read as `08`.
 pub fn parse_grade(value: &str) -> Result<String, AppError> {
     let v = value.trim();
-    let v = if v.len() == 1 { format!("0{v}") } else { v.to_owned() };
+    let v = if v.len() == 1 {
+        format!("0{v}")
+    } else {
+        v.to_owned()
+    };
     if GRADES.contains(&v.as_str()) {
         Ok(v)
     } else {
         Err(invalid(
             "grade",
-            format!("“{value}”不是年级代码，应为 01–12 / \"{value}\" is not a grade code: use 01–12"),
+            format!(
+                "“{value}”不是年级代码，应为 01–12 / \"{value}\" is not a grade code: use 01–12"
+            ),
         ))
     }
 }
@@ -163,7 +169,9 @@ async fn parse_scope(
     let Some(sourced_id) = v.strip_prefix("class:").filter(|s| !s.is_empty()) else {
         return Err(invalid(
             "scope",
-            format!("“{value}”不是共享范围，应为 private、class:<班级编号>、school 或 district / use private, class:<sourcedId>, school or district"),
+            format!(
+                "“{value}”不是共享范围，应为 private、class:<班级编号>、school 或 district / use private, class:<sourcedId>, school or district"
+            ),
         ));
     };
     let class = relations::class_by_sourced_id(&state.db, sourced_id).await?;
@@ -178,7 +186,9 @@ async fn parse_scope(
     {
         return Err(invalid(
             "scope",
-            format!("您不任教班级 {sourced_id}，不能共享给它 / you do not teach class {sourced_id}"),
+            format!(
+                "您不任教班级 {sourced_id}，不能共享给它 / you do not teach class {sourced_id}"
+            ),
         ));
     }
     Ok((format!("class:{sourced_id}"), Some(class.id)))
@@ -224,22 +234,39 @@ async fn apply(
     }
     match &input.grade {
         Some(g) => v.grade = parse_grade(g)?,
-        None if creating => return Err(invalid("grade", "请选择年级（01–12）/ choose a grade (01–12)")),
+        None if creating => {
+            return Err(invalid(
+                "grade",
+                "请选择年级（01–12）/ choose a grade (01–12)",
+            ));
+        }
         None => {}
     }
     let stage = stage_of(&v.grade);
-    if let Some(s) = input.stage.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    if let Some(s) = input
+        .stage
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
         && s != stage
     {
         return Err(invalid(
             "stage",
-            format!("年级 {} 属于{stage}，与“{s}”不符 / grade {} is in {stage}", v.grade, v.grade),
+            format!(
+                "年级 {} 属于{stage}，与“{s}”不符 / grade {} is in {stage}",
+                v.grade, v.grade
+            ),
         ));
     }
     v.stage = stage.to_owned();
     match &input.kind {
         Some(k) => v.kind = parse_kind(k)?,
-        None if creating => return Err(invalid("type", format!("请选择资源类型：{} / choose a type", KINDS.join("、")))),
+        None if creating => {
+            return Err(invalid(
+                "type",
+                format!("请选择资源类型：{} / choose a type", KINDS.join("、")),
+            ));
+        }
         None => {}
     }
     if let Some(e) = &input.edition {
@@ -250,7 +277,11 @@ async fn apply(
     }
     if let Some(l) = &input.licence {
         let l = text_field("licence", l, 200)?;
-        v.licence = if l.is_empty() { DEFAULT_LICENCE.to_owned() } else { l };
+        v.licence = if l.is_empty() {
+            DEFAULT_LICENCE.to_owned()
+        } else {
+            l
+        };
     }
     if let Some(k) = &input.keywords {
         v.keywords = k.normalized();
@@ -301,11 +332,10 @@ async fn apply(
         let path = file.file.to_path_buf();
         let content_type = file.content_type.clone();
         let name = file.name.clone();
-        v.extracted = tokio::task::spawn_blocking(move || {
-            extract::extract_text(&path, &content_type, &name)
-        })
-        .await
-        .map_err(AppError::internal)?;
+        v.extracted =
+            tokio::task::spawn_blocking(move || extract::extract_text(&path, &content_type, &name))
+                .await
+                .map_err(AppError::internal)?;
         v.blob_hash = Some(file.hash.clone());
         v.file_name = Some(file.name.clone());
         v.content_type = Some(file.content_type.clone());
@@ -325,16 +355,27 @@ fn set_content(v: &mut version::Model, kind: &str) {
     v.extracted = None;
 }
 
+/// One step of a resource's life: what happened, between which states, and why.
+pub(super) struct Step<'a> {
+    pub action: &'a str,
+    pub from: Option<&'a str>,
+    pub to: &'a str,
+    pub reason: Option<String>,
+}
+
 pub(super) fn event(
     r: &resource::Model,
     v: Option<&version::Model>,
     actor: &person::Model,
-    action: &str,
-    from: Option<&str>,
-    to: &str,
-    reason: Option<String>,
+    step: Step<'_>,
     at: DateTime<Utc>,
 ) -> event::ActiveModel {
+    let Step {
+        action,
+        from,
+        to,
+        reason,
+    } = step;
     event::Model {
         id: uuid::Uuid::now_v7().to_string(),
         resource_id: r.id.clone(),
@@ -431,9 +472,20 @@ pub async fn create(
     version::Entity::insert(v.clone().into_active_model())
         .exec_without_returning(&txn)
         .await?;
-    event::Entity::insert(event(&r, Some(&v), author, "created", None, "draft", None, now))
-        .exec_without_returning(&txn)
-        .await?;
+    event::Entity::insert(event(
+        &r,
+        Some(&v),
+        author,
+        Step {
+            action: "created",
+            from: None,
+            to: "draft",
+            reason: None,
+        },
+        now,
+    ))
+    .exec_without_returning(&txn)
+    .await?;
     outbox::record(&txn, &r.id, now).await?;
     txn.commit().await?;
     state.search.wake.notify_one();
@@ -490,7 +542,10 @@ pub async fn save(
         _ => {
             return Err(AppError::new(ErrorCode::InvalidState)
                 .with_arg("state", State::InReview.label())
-                .with_arg("action", "修改（请先撤回审核）/ edited (withdraw it from review first)"));
+                .with_arg(
+                    "action",
+                    "修改（请先撤回审核）/ edited (withdraw it from review first)",
+                ));
         }
     };
     apply(state, author, &mut v, &input, file.as_ref(), false).await?;
@@ -525,10 +580,12 @@ pub async fn save(
         &updated,
         Some(&v),
         author,
-        if new_version { "new_version" } else { "edited" },
-        Some(latest.state.as_str()),
-        "draft",
-        None,
+        Step {
+            action: if new_version { "new_version" } else { "edited" },
+            from: Some(latest.state.as_str()),
+            to: "draft",
+            reason: None,
+        },
         now,
     ))
     .exec_without_returning(&txn)
@@ -548,17 +605,22 @@ pub async fn hidden_or_forbidden(
 ) -> Result<AppError, AppError> {
     let tokens = access::tokens(state, viewer).await?;
     let sees = match &r.published_version_id {
-        Some(pid) => match version::Entity::find_by_id(pid.clone()).one(&state.db).await? {
+        Some(pid) => match version::Entity::find_by_id(pid.clone())
+            .one(&state.db)
+            .await?
+        {
             Some(p) => access::sees_published(r, &p, &tokens),
             None => false,
         },
         None => false,
     };
-    Ok(if sees || access::reviews_for(&state.db, viewer, &r.org_id).await? {
-        AppError::new(ErrorCode::Forbidden)
-    } else {
-        AppError::not_found()
-    })
+    Ok(
+        if sees || access::reviews_for(&state.db, viewer, &r.org_id).await? {
+            AppError::new(ErrorCode::Forbidden)
+        } else {
+            AppError::not_found()
+        },
+    )
 }
 
 /// How a person stands to a resource.
@@ -593,7 +655,10 @@ pub async fn standing(
     })
 }
 
-pub fn published<'a>(r: &resource::Model, versions: &'a [version::Model]) -> Option<&'a version::Model> {
+pub fn published<'a>(
+    r: &resource::Model,
+    versions: &'a [version::Model],
+) -> Option<&'a version::Model> {
     r.published_version_id
         .as_ref()
         .and_then(|id| versions.iter().find(|v| &v.id == id))
@@ -672,7 +737,9 @@ pub fn version_view(v: &version::Model, with_checks: bool) -> VersionView {
             searchable_text: v.content_kind != "file" || v.extracted.is_some(),
         },
         checks: if with_checks {
-            v.checks.as_deref().and_then(|c| serde_json::from_str(c).ok())
+            v.checks
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok())
         } else {
             None
         },
@@ -756,7 +823,13 @@ pub async fn detail(
         )
         .await?;
         let name = |id: &str| people.get(id).map(|p| p.1.clone()).unwrap_or_default();
-        let number = |vid: &str| versions.iter().find(|v| v.id == vid).map(|v| v.number).unwrap_or(0);
+        let number = |vid: &str| {
+            versions
+                .iter()
+                .find(|v| v.id == vid)
+                .map(|v| v.number)
+                .unwrap_or(0)
+        };
         out["working"] = serde_json::to_value(versions.first().map(|v| version_view(v, true)))
             .map_err(AppError::internal)?;
         out["reviews"] = serde_json::to_value(

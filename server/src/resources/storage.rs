@@ -87,9 +87,18 @@ fn content_type(head: &[u8], name: &str) -> Option<String> {
         // OOXML and friends are zips; infer names most of them, the name tells the rest.
         if mime == "application/zip" {
             for (ext, mime) in [
-                (".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-                (".pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
-                (".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (
+                    ".docx",
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                ),
+                (
+                    ".pptx",
+                    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                ),
+                (
+                    ".xlsx",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
             ] {
                 if lower.ends_with(ext) {
                     return Some(mime.to_owned());
@@ -97,7 +106,14 @@ fn content_type(head: &[u8], name: &str) -> Option<String> {
             }
         }
         if mime == "text/html" || mime == "text/xml" {
-            return Some(if lower.ends_with(".svg") { "image/svg+xml" } else { "text/html" }.to_owned());
+            return Some(
+                if lower.ends_with(".svg") {
+                    "image/svg+xml"
+                } else {
+                    "text/html"
+                }
+                .to_owned(),
+            );
         }
         return Some(mime.to_owned());
     }
@@ -107,7 +123,11 @@ fn content_type(head: &[u8], name: &str) -> Option<String> {
     let sniff = String::from_utf8_lossy(&head[..head.len().min(512)]).to_lowercase();
     let trimmed = sniff.trim_start();
     Some(
-        if lower.ends_with(".html") || lower.ends_with(".htm") || trimmed.starts_with("<!doctype html") || trimmed.starts_with("<html") {
+        if lower.ends_with(".html")
+            || lower.ends_with(".htm")
+            || trimmed.starts_with("<!doctype html")
+            || trimmed.starts_with("<html")
+        {
             "text/html"
         } else if lower.ends_with(".md") || lower.ends_with(".markdown") {
             "text/markdown"
@@ -126,13 +146,17 @@ where
     E: std::fmt::Display,
 {
     let dir = state.config.data_dir.join("tmp");
-    tokio::fs::create_dir_all(&dir).await.map_err(AppError::internal)?;
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(AppError::internal)?;
     let temp = tempfile::Builder::new()
         .prefix("upload-")
         .tempfile_in(&dir)
         .map_err(AppError::internal)?
         .into_temp_path();
-    let mut file = tokio::fs::File::create(&temp).await.map_err(AppError::internal)?;
+    let mut file = tokio::fs::File::create(&temp)
+        .await
+        .map_err(AppError::internal)?;
     let max = state.config.resource_max_size;
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
@@ -211,7 +235,11 @@ pub async fn store(state: &AppState, spooled: &Spooled) -> Result<blob::Model, A
         content_type: Set(model.content_type.clone()),
         created_at: Set(model.created_at),
     })
-    .on_conflict(OnConflict::column(blob::Column::Hash).do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(blob::Column::Hash)
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(&state.db)
     .await?;
     Ok(model)
@@ -224,7 +252,9 @@ async fn upload_file(state: &AppState, path: &Path, object_key: &str) -> Result<
         .await
         .map_err(AppError::internal)?;
     let mut writer = WriteMultipart::new(upload);
-    let mut file = tokio::fs::File::open(path).await.map_err(AppError::internal)?;
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(AppError::internal)?;
     let mut buffer = vec![0u8; 1024 * 1024];
     loop {
         let n = match file.read(&mut buffer).await {
@@ -237,7 +267,10 @@ async fn upload_file(state: &AppState, path: &Path, object_key: &str) -> Result<
         if n == 0 {
             break;
         }
-        writer.wait_for_capacity(4).await.map_err(AppError::internal)?;
+        writer
+            .wait_for_capacity(4)
+            .await
+            .map_err(AppError::internal)?;
         writer.write(&buffer[..n]);
     }
     writer.finish().await.map_err(AppError::internal)?;

@@ -118,7 +118,9 @@ async fn items(
 ) -> Result<Vec<Item>, AppError> {
     let ids: Vec<String> = resources
         .iter()
-        .flat_map(|r| std::iter::once(r.latest_version_id.clone()).chain(r.published_version_id.clone()))
+        .flat_map(|r| {
+            std::iter::once(r.latest_version_id.clone()).chain(r.published_version_id.clone())
+        })
         .collect();
     let versions: std::collections::HashMap<String, version::Model> = version::Entity::find()
         .filter(version::Column::Id.is_in(ids))
@@ -133,12 +135,18 @@ async fn items(
         .filter_map(|r| {
             let latest = versions.get(&r.latest_version_id)?;
             let shown = if use_published {
-                r.published_version_id.as_ref().and_then(|p| versions.get(p)).unwrap_or(latest)
+                r.published_version_id
+                    .as_ref()
+                    .and_then(|p| versions.get(p))
+                    .unwrap_or(latest)
             } else {
                 latest
             };
             let checks: Option<super::check::Findings> = if with_checks {
-                latest.checks.as_deref().and_then(|c| serde_json::from_str(c).ok())
+                latest
+                    .checks
+                    .as_deref()
+                    .and_then(|c| serde_json::from_str(c).ok())
             } else {
                 None
             };
@@ -154,7 +162,10 @@ async fn items(
                 state_label: State::parse(&r.state).map(State::label).unwrap_or(""),
                 version: latest.number,
                 version_state: latest.state.clone(),
-                owner: people.get(&r.owner_id).map(|p| p.1.clone()).unwrap_or_default(),
+                owner: people
+                    .get(&r.owner_id)
+                    .map(|p| p.1.clone())
+                    .unwrap_or_default(),
                 updated_at: r.updated_at,
                 published_at: r.published_at,
                 negative_matches: checks.as_ref().map(|c| c.negative.len()),
@@ -248,7 +259,9 @@ pub async fn follow(
                 .await?
                 .filter(|p| p.status == crate::roster::snapshot::ACTIVE);
             let Some(teacher) = teacher else {
-                return Err(AppError::new(ErrorCode::UnknownPerson).with_arg("who", target.to_owned()));
+                return Err(
+                    AppError::new(ErrorCode::UnknownPerson).with_arg("who", target.to_owned())
+                );
             };
             if !access::may_author(&state.db, &teacher).await? {
                 return Err(AppError::new(ErrorCode::InvalidField)
@@ -260,7 +273,10 @@ pub async fn follow(
         other => {
             return Err(AppError::new(ErrorCode::InvalidField)
                 .with_arg("field", "kind")
-                .with_arg("hint", format!("“{other}”应为 subject 或 teacher / use subject or teacher")));
+                .with_arg(
+                    "hint",
+                    format!("“{other}”应为 subject 或 teacher / use subject or teacher"),
+                ));
         }
     };
     follow::Entity::insert(
@@ -273,15 +289,23 @@ pub async fn follow(
         .into_active_model(),
     )
     .on_conflict(
-        OnConflict::columns([follow::Column::PersonId, follow::Column::Kind, follow::Column::Target])
-            .do_nothing()
-            .to_owned(),
+        OnConflict::columns([
+            follow::Column::PersonId,
+            follow::Column::Kind,
+            follow::Column::Target,
+        ])
+        .do_nothing()
+        .to_owned(),
     )
     .exec_without_returning(&state.db)
     .await?;
     Ok(FollowView {
         kind: kind.to_owned(),
-        target: if kind == "teacher" { target_sourced_id(state, &target).await? } else { target },
+        target: if kind == "teacher" {
+            target_sourced_id(state, &target).await?
+        } else {
+            target
+        },
         label,
     })
 }
@@ -347,8 +371,12 @@ pub async fn following(
             let p = people.iter().find(|p| p.id == f.target);
             FollowView {
                 kind: f.kind.clone(),
-                target: p.map(|p| p.sourced_id.clone()).unwrap_or_else(|| f.target.clone()),
-                label: p.map(|p| p.display_name.clone()).unwrap_or_else(|| f.target.clone()),
+                target: p
+                    .map(|p| p.sourced_id.clone())
+                    .unwrap_or_else(|| f.target.clone()),
+                label: p
+                    .map(|p| p.display_name.clone())
+                    .unwrap_or_else(|| f.target.clone()),
             }
         })
         .collect();

@@ -23,7 +23,9 @@ use tantivy::schema::{
     TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::snippet::SnippetGenerator;
-use tantivy::tokenizer::{LowerCaser, NgramTokenizer, RemoveLongFilter, StopWordFilter, TextAnalyzer};
+use tantivy::tokenizer::{
+    LowerCaser, NgramTokenizer, RemoveLongFilter, StopWordFilter, TextAnalyzer,
+};
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument,
     Term, doc,
@@ -47,8 +49,8 @@ pub const MAX_OFFSET: usize = 1_000;
 const NOISE: &[&str] = &[
     " ", "\t", "\n", "\r", "　", "，", "。", "、", "；", "：", "？", "！", "“", "”", "‘", "’",
     "（", "）", "《", "》", "【", "】", "—", "…", "·", ",", ".", ";", ":", "?", "!", "\"", "'",
-    "(", ")", "[", "]", "{", "}", "<", ">", "/", "\\", "-", "_", "*", "#", "+", "=", "|", "~",
-    "`", "@", "&", "%", "^", "$",
+    "(", ")", "[", "]", "{", "}", "<", ">", "/", "\\", "-", "_", "*", "#", "+", "=", "|", "~", "`",
+    "@", "&", "%", "^", "$",
 ];
 
 /// The fields of the index.
@@ -76,7 +78,11 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer(JIEBA)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions);
         let options = TextOptions::default().set_indexing_options(indexing);
-        if stored { options.set_stored() } else { options }
+        if stored {
+            options.set_stored()
+        } else {
+            options
+        }
     };
     let prefix = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
@@ -108,7 +114,9 @@ pub fn analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
-        .filter(StopWordFilter::remove(NOISE.iter().map(|s| (*s).to_owned())))
+        .filter(StopWordFilter::remove(
+            NOISE.iter().map(|s| (*s).to_owned()),
+        ))
         .build()
 }
 
@@ -258,7 +266,12 @@ impl SearchIndex {
             .try_into()?;
         let mut parser = QueryParser::for_index(
             &index,
-            vec![fields.title, fields.keywords, fields.description, fields.body],
+            vec![
+                fields.title,
+                fields.keywords,
+                fields.description,
+                fields.body,
+            ],
         );
         parser.set_conjunction_by_default();
         parser.set_field_boost(fields.title, 4.0);
@@ -508,7 +521,11 @@ impl SearchIndex {
             .find(|s| !s.is_empty())
             .map(|s| marked(s.fragment(), s.highlighted()))
             .unwrap_or_else(|| {
-                let text = if description.is_empty() { &body } else { &description };
+                let text = if description.is_empty() {
+                    &body
+                } else {
+                    &description
+                };
                 escape(&text.chars().take(120).collect::<String>())
             });
             result.hits.push(Hit {
@@ -692,13 +709,23 @@ mod tests {
     #[test]
     fn a_word_finds_the_compound_that_contains_it() {
         let index = index(&[
-            doc("a", "二次函数的图像", "研究二次函数的性质", "数学", &["org:s"]),
+            doc(
+                "a",
+                "二次函数的图像",
+                "研究二次函数的性质",
+                "数学",
+                &["org:s"],
+            ),
             doc("b", "古诗词鉴赏", "唐诗宋词", "语文", &["org:s"]),
         ]);
         let found = index.search(&query("函数", &["org:s"])).unwrap();
         assert_eq!(found.total, 1);
         assert_eq!(found.hits[0].id, "a");
-        assert!(found.hits[0].snippet.contains("<mark>"), "{}", found.hits[0].snippet);
+        assert!(
+            found.hits[0].snippet.contains("<mark>"),
+            "{}",
+            found.hits[0].snippet
+        );
     }
 
     #[test]
@@ -708,7 +735,9 @@ mod tests {
             doc("b", "函数", "函数", "物理", &["org:s2"]),
             doc("c", "函数", "函数", "化学", &["owner:p"]),
         ]);
-        let found = index.search(&query("函数", &["org:s1", "owner:p"])).unwrap();
+        let found = index
+            .search(&query("函数", &["org:s1", "owner:p"]))
+            .unwrap();
         assert_eq!(found.total, 2);
         let subjects = &found.facets["subject"];
         assert_eq!(subjects.get("数学"), Some(&1));
@@ -749,7 +778,7 @@ mod tests {
     #[test]
     fn snippets_escape_the_text() {
         assert_eq!(
-            marked("a<b 函数", &[5..11]),
+            marked("a<b 函数", &[std::ops::Range { start: 4, end: 10 }]),
             "a&lt;b <mark>函数</mark>"
         );
     }

@@ -260,7 +260,10 @@ async fn make(app: &TestApp) -> Made {
         .text("grade", "07")
         .text("type", "素材")
         .text("scope", "school")
-        .part("file", reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("图.png"));
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("图.png"),
+        );
     let created: Value = app
         .client
         .post(app.url("/api/v1/resources"))
@@ -332,6 +335,9 @@ fn table(import: &str, made: &Made) -> Vec<Row> {
     let in_review = format!("/api/v1/resources/{}", made.in_review);
     let in_review_2 = format!("/api/v1/resources/{}", made.in_review_2);
     let draft = format!("/api/v1/resources/{}", made.draft);
+    let resource_page = format!("/resources/{}", made.resource);
+    // (The first one is approved by the review row above; the second stays unpublished.)
+    let in_review_page = format!("/resources/{}", made.in_review_2);
     vec![
         // Public pages and the way in.
         row(get.clone(), "/", Page, EVERYONE),
@@ -756,6 +762,23 @@ fn table(import: &str, made: &Made) -> Vec<Row> {
         ),
         row(get.clone(), "/api/v1/search?q=光合作用", Api, SIGNED_IN),
         row(get.clone(), "/api/v1/search/suggest?q=光合", Api, SIGNED_IN),
+        // The resource pages: the same rules as the API.
+        row(get.clone(), "/resources?q=光合作用", Page, SIGNED_IN),
+        row(get.clone(), "/resources/mine", Page, SIGNED_IN),
+        row(get.clone(), "/resources/following", Page, SIGNED_IN),
+        row(post.clone(), "/resources/following", Page, SIGNED_IN)
+            .body(Body::Form(vec![("kind", "subject"), ("target", "生物")])),
+        row(post.clone(), "/resources/following/remove", Page, SIGNED_IN)
+            .body(Body::Form(vec![("kind", "subject"), ("target", "生物")])),
+        row(
+            get.clone(),
+            "/resources/review",
+            Page,
+            &[AdminOfSchool, AdminOfOtherSchool, DistrictAdmin],
+        ),
+        row(get.clone(), "/resources/new", Page, STAFF),
+        row(get.clone(), &resource_page, Page, SCHOOL_S1).hidden(),
+        row(get.clone(), &in_review_page, Page, &[TeacherOfClass, AdminOfSchool]).hidden(),
         // Ending someone's sessions: themselves and the admins.
         row(
             post.clone(),

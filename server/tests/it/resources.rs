@@ -76,7 +76,13 @@ async fn create(app: &impl Server, token: &str, body: Value) -> String {
 }
 
 async fn submit(app: &impl Server, token: &str, id: &str) -> Value {
-    let (status, body) = post(app, token, &format!("/api/v1/resources/{id}/submit"), json!({"pledge": true})).await;
+    let (status, body) = post(
+        app,
+        token,
+        &format!("/api/v1/resources/{id}/submit"),
+        json!({"pledge": true}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
 }
@@ -88,7 +94,13 @@ fn approve() -> Value {
 async fn publish(app: &impl Server, author: &str, reviewer: &str, body: Value) -> String {
     let id = create(app, author, body).await;
     submit(app, author, &id).await;
-    let (status, reviewed) = post(app, reviewer, &format!("/api/v1/resources/{id}/review"), approve()).await;
+    let (status, reviewed) = post(
+        app,
+        reviewer,
+        &format!("/api/v1/resources/{id}/review"),
+        approve(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{reviewed}");
     id
 }
@@ -282,14 +294,22 @@ fn upload_form(name: &str, bytes: Vec<u8>, title: &str) -> Form {
 }
 
 async fn upload(app: &impl Server, token: &str, form: Form) -> (StatusCode, Value) {
-    let response = app.client().post(app.url("/api/v1/resources")).bearer_auth(token)
-        .multipart(form).send().await.unwrap();
+    let response = app
+        .client()
+        .post(app.url("/api/v1/resources"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
 fn leftovers(app: &TestApp) -> usize {
-    std::fs::read_dir(app.state.config.data_dir.join("tmp")).map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir(app.state.config.data_dir.join("tmp"))
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 on_both_databases! {
@@ -357,7 +377,10 @@ async fn oversized_upload(backend: crate::support::Backend) {
     let (status, body) = upload(&app, &t1, upload_form("big.txt", big, "大文件")).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(body["error"]["code"], "file_too_large");
-    assert_eq!(resource::Entity::find().count(&app.state.db).await.unwrap(), 0);
+    assert_eq!(
+        resource::Entity::find().count(&app.state.db).await.unwrap(),
+        0
+    );
     assert_eq!(blob::Entity::find().count(&app.state.db).await.unwrap(), 0);
     assert_eq!(leftovers(&app), 0);
 }
