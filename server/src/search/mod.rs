@@ -8,6 +8,7 @@
 //! the database's outbox it is (see [`indexer`]).
 
 pub mod indexer;
+mod restrict;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -376,35 +377,36 @@ impl SearchIndex {
         Box::new(TermSetQuery::new(terms))
     }
 
-    fn facet_filter(&self, field: Field, value: &Option<String>) -> Option<Box<dyn Query>> {
+    fn facet_term(field: Field, value: &Option<String>) -> Option<Term> {
         let value = value.as_deref().filter(|v| !v.is_empty())?;
-        Some(Box::new(TermQuery::new(
-            Term::from_facet(field, &Facet::from_path([value])),
-            IndexRecordOption::Basic,
-        )))
+        Some(Term::from_facet(field, &Facet::from_path([value])))
     }
 
-    /// The query as run: the text, the filters, and the searcher's access, all required.
-    fn full_query(&self, q: &SearchQuery) -> BooleanQuery {
+    /// The query as run: the text, kept to the searcher's access and the chosen filters
+    /// (see [`restrict`]: the restriction does not take part in scoring or pruning).
+    fn full_query(&self, q: &SearchQuery) -> Box<dyn Query> {
         let f = &self.fields;
-        let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![
-            (Occur::Must, self.text_query(&q.text)),
-            (
-                Occur::Must,
-                Box::new(BoostQuery::new(self.access_query(&q.access), 0.0)),
-            ),
-        ];
-        for (field, value) in [
+        if q.access.is_empty() {
+            return Box::new(EmptyQuery);
+        }
+        let all = [
             (f.subject, &q.subject),
             (f.grade, &q.grade),
             (f.kind, &q.kind),
             (f.edition, &q.edition),
-        ] {
-            if let Some(filter) = self.facet_filter(field, value) {
-                parts.push((Occur::Must, Box::new(BoostQuery::new(filter, 0.0))));
-            }
-        }
-        BooleanQuery::new(parts)
+        ]
+        .into_iter()
+        .filter_map(|(field, value)| Self::facet_term(field, value))
+        .collect();
+        Box::new(restrict::Restricted {
+            inner: self.text_query(&q.text),
+            any: q
+                .access
+                .iter()
+                .map(|t| Term::from_field_text(f.access, t))
+                .collect(),
+            all,
+        })
     }
 
     /// The top documents only (no facets, no snippets): ids and scores. What benchmarks time
@@ -413,7 +415,7 @@ impl SearchIndex {
         let searcher = self.searcher();
         let query = self.full_query(q);
         let top = searcher.search(
-            &query,
+            &*query,
             &TopDocs::with_limit(q.limit.max(1))
                 .and_offset(q.offset)
                 .order_by_score(),
@@ -451,13 +453,13 @@ impl SearchIndex {
         let (total, counts) = match q.sort {
             Sort::Relevance => {
                 let (top, total, counts) =
-                    searcher.search(&query, &(page.order_by_score(), Count, facets))?;
+                    searcher.search(&*query, &(page.order_by_score(), Count, facets))?;
                 addresses = top;
                 (total, counts)
             }
             Sort::Newest => {
                 let (top, total, counts) = searcher.search(
-                    &query,
+                    &*query,
                     &(
                         page.order_by_fast_field::<i64>("published", Order::Desc),
                         Count,
@@ -469,7 +471,7 @@ impl SearchIndex {
             }
             Sort::MostUsed => {
                 let (top, total, counts) = searcher.search(
-                    &query,
+                    &*query,
                     &(
                         page.order_by_fast_field::<u64>("usage", Order::Desc),
                         Count,
@@ -773,6 +775,86 @@ mod tests {
         let s = index.suggest("二次", &["org:s".to_owned()], 5).unwrap();
         assert_eq!(s.first().map(|(id, _)| id.as_str()), Some("a"));
         assert!(!s.iter().any(|(id, _)| id == "c"));
+    }
+
+    #[test]
+    fn the_restriction_keeps_the_same_hits_and_scores_as_a_filtering_boolean_query() {
+        let index = SearchIndex::in_memory().unwrap();
+        let mut writer = index.writer_with_threads(1, 15_000_000).unwrap();
+        let words = ["函数", "图像", "方程", "几何", "概率", "二次函数"];
+        for round in 0..2 {
+            for i in 0..700 {
+                let n = round * 700 + i;
+                let body: Vec<&str> = (0..(n % 7 + 1))
+                    .map(|k| words[(n * 31 + k * 7) % words.len()])
+                    .collect();
+                let token = if n % 50 == 0 {
+                    "owner:rare"
+                } else if n % 2 == 0 {
+                    "org:even"
+                } else {
+                    "org:odd"
+                };
+                let mut d = doc(
+                    &n.to_string(),
+                    words[n % words.len()],
+                    &body.join(" "),
+                    if n % 3 == 0 { "数学" } else { "物理" },
+                    &[token],
+                );
+                d.published = n as i64;
+                writer.add_document(index.document(&d)).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        index.reload().unwrap();
+        assert!(index.searcher().segment_readers().len() >= 2);
+        for (text, access, subject) in [
+            ("函数", vec!["org:even"], None),
+            ("图像 方程", vec!["org:odd", "owner:rare"], Some("数学")),
+            ("概率 OR 几何", vec!["owner:rare"], None),
+            ("\"二次函数\"", vec!["org:even", "org:odd"], Some("物理")),
+        ] {
+            let access: Vec<String> = access.into_iter().map(str::to_owned).collect();
+            let mut q = query(text, &[]);
+            q.access = access.clone();
+            q.subject = subject.map(str::to_owned);
+            let got = index.top_ids(&q).unwrap();
+            let mut parts: Vec<(Occur, Box<dyn Query>)> = vec![
+                (Occur::Must, index.text_query(text)),
+                (
+                    Occur::Must,
+                    Box::new(BoostQuery::new(index.access_query(&access), 0.0)),
+                ),
+            ];
+            if let Some(term) = SearchIndex::facet_term(index.fields.subject, &q.subject) {
+                parts.push((
+                    Occur::Must,
+                    Box::new(BoostQuery::new(
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                        0.0,
+                    )),
+                ));
+            }
+            let searcher = index.searcher();
+            let boolean = BooleanQuery::new(parts);
+            let expected: Vec<(f32, String)> = searcher
+                .search(&boolean, &TopDocs::with_limit(10).order_by_score())
+                .unwrap()
+                .into_iter()
+                .map(|(score, a)| (score, index.stored_id(&searcher, a).unwrap()))
+                .collect();
+            assert!(!expected.is_empty(), "{text}");
+            let scores = |v: &[(f32, String)]| {
+                v.iter()
+                    .map(|(s, _)| (s * 1000.0).round() as i64)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(scores(&got), scores(&expected), "{text}");
+            let total = index.search(&q).unwrap().total;
+            let count = searcher.search(&boolean, &Count).unwrap();
+            assert_eq!(total, count, "{text}");
+        }
     }
 
     #[test]
