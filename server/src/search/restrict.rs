@@ -21,7 +21,7 @@ const FEW: u32 = 256;
 /// Bit sets of common tokens per segment, bounded by memory.
 static BITS: LazyLock<moka::sync::Cache<(SegmentId, Term), Arc<BitSet>>> = LazyLock::new(|| {
     moka::sync::Cache::builder()
-        .weigher(|_, bits: &Arc<BitSet>| (bits.max_value() / 8 + 64).min(u32::MAX as u32))
+        .weigher(|_, bits: &Arc<BitSet>| bits.max_value() / 8 + 64)
         .max_capacity(256 * 1024 * 1024)
         .build()
 });
