@@ -121,6 +121,72 @@ pub fn analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// The analyzer of query text: jieba in its default mode. A compound the index holds whole (as
+/// well as in parts, by search mode) is then one term, not a phrase of its parts: 二次函数 is
+/// looked up as 二次函数, and 函数 as 函数 — which the index also holds inside 二次函数.
+pub fn query_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::with_search_mode(false))
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(StopWordFilter::remove(
+            NOISE.iter().map(|s| (*s).to_owned()),
+        ))
+        .build()
+}
+
+/// The index analyzer with its tokens in text order, for highlighting: search mode emits a
+/// compound after its parts (二次, 函数, 二次函数), which the snippet code expects sorted.
+#[derive(Clone)]
+struct InTextOrder(TextAnalyzer);
+
+impl tantivy::tokenizer::Tokenizer for InTextOrder {
+    type TokenStream<'a> = tantivy::tokenizer::PreTokenizedStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        use tantivy::tokenizer::TokenStream;
+        let mut tokens = Vec::new();
+        let mut stream = self.0.token_stream(text);
+        while stream.advance() {
+            tokens.push(stream.token().clone());
+        }
+        tokens.sort_by_key(|t| (t.offset_from, std::cmp::Reverse(t.offset_to)));
+        tantivy::tokenizer::PreTokenizedString {
+            text: String::new(),
+            tokens,
+        }
+        .into()
+    }
+}
+
+/// Characters of text around the first match that a snippet is chosen from (re-analysing a
+/// whole document for every hit costs more than the search).
+const SNIPPET_WINDOW: usize = 300;
+
+/// The part of `text` around the first occurrence of any of `terms`, on char boundaries.
+fn window<'a>(text: &'a str, terms: &[String]) -> &'a str {
+    if text.len() <= SNIPPET_WINDOW * 3 {
+        return text;
+    }
+    let lower = text.to_lowercase();
+    if lower.len() != text.len() {
+        return text;
+    }
+    let Some(at) = terms.iter().filter_map(|t| lower.find(t.as_str())).min() else {
+        return &text[..floor(text, SNIPPET_WINDOW * 3)];
+    };
+    let start = floor(text, at.saturating_sub(SNIPPET_WINDOW));
+    let end = floor(text, (at + SNIPPET_WINDOW * 2).min(text.len()));
+    &text[start..end]
+}
+
+fn floor(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 fn prefix_analyzer() -> Result<TextAnalyzer, tantivy::TantivyError> {
     Ok(TextAnalyzer::builder(NgramTokenizer::prefix_only(1, 24)?)
         .filter(LowerCaser)
@@ -211,6 +277,7 @@ pub struct SearchIndex {
     reader: IndexReader,
     pub fields: Fields,
     parser: Arc<QueryParser>,
+    title_parser: Arc<QueryParser>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -265,24 +332,30 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let mut parser = QueryParser::for_index(
-            &index,
+        let queries = tantivy::tokenizer::TokenizerManager::default();
+        queries.register(JIEBA, query_analyzer());
+        let mut parser = QueryParser::new(
+            index.schema(),
             vec![
                 fields.title,
                 fields.keywords,
                 fields.description,
                 fields.body,
             ],
+            queries.clone(),
         );
         parser.set_conjunction_by_default();
         parser.set_field_boost(fields.title, 4.0);
         parser.set_field_boost(fields.keywords, 3.0);
         parser.set_field_boost(fields.description, 1.5);
+        let mut title_parser = QueryParser::new(index.schema(), vec![fields.title], queries);
+        title_parser.set_conjunction_by_default();
         Ok(SearchIndex {
             index,
             reader,
             fields,
             parser: Arc::new(parser),
+            title_parser: Arc::new(title_parser),
         })
     }
 
@@ -500,16 +573,35 @@ impl SearchIndex {
         }
         let has_text = !q.text.trim().is_empty();
         let text_query = self.text_query(&q.text);
-        let generator = |field: Field| -> Result<Option<SnippetGenerator>, IndexError> {
-            if !has_text {
-                return Ok(None);
+        // The query's words, weighted as tantivy's own snippet generator weighs them, and
+        // highlighted with the index's analyzer (so parts of compounds light up too).
+        let mut terms: std::collections::BTreeMap<String, f32> = std::collections::BTreeMap::new();
+        if has_text {
+            let mut found: Vec<Term> = Vec::new();
+            text_query.query_terms(&mut |term, _| found.push(term.clone()));
+            for term in found {
+                if term.field() != f.body && term.field() != f.description {
+                    continue;
+                }
+                if let Some(word) = term.value().as_str() {
+                    let freq = searcher.doc_freq(&term)?;
+                    terms.insert(word.to_owned(), 1.0 / (1.0 + freq as f32));
+                }
             }
-            let mut g = SnippetGenerator::create(&searcher, &*text_query, field)?;
-            g.set_max_num_chars(120);
-            Ok(Some(g))
+        }
+        let words: Vec<String> = terms.keys().cloned().collect();
+        let generator = |field: Field| -> Option<SnippetGenerator> {
+            (!terms.is_empty()).then(|| {
+                SnippetGenerator::new(
+                    terms.clone(),
+                    TextAnalyzer::from(InTextOrder(analyzer())),
+                    field,
+                    120,
+                )
+            })
         };
-        let body_snippets = generator(f.body)?;
-        let description_snippets = generator(f.description)?;
+        let body_snippets = generator(f.body);
+        let description_snippets = generator(f.description);
         for (score, address) in addresses {
             let doc: TantivyDocument = searcher.doc(address)?;
             let body = first_text(&doc, f.body);
@@ -519,7 +611,7 @@ impl SearchIndex {
                 (&description_snippets, &description),
             ]
             .into_iter()
-            .filter_map(|(g, text)| g.as_ref().map(|g| g.snippet(text)))
+            .filter_map(|(g, text)| g.as_ref().map(|g| g.snippet(window(text, &words))))
             .find(|s| !s.is_empty())
             .map(|s| marked(s.fragment(), s.highlighted()))
             .unwrap_or_else(|| {
@@ -566,9 +658,7 @@ impl SearchIndex {
             Term::from_field_text(f.title_prefix, &prefix),
             IndexRecordOption::Basic,
         );
-        let mut title_parser = QueryParser::for_index(&self.index, vec![f.title]);
-        title_parser.set_conjunction_by_default();
-        let (words, _) = title_parser.parse_query_lenient(&text);
+        let (words, _) = self.title_parser.parse_query_lenient(&text);
         let query = BooleanQuery::new(vec![
             (
                 Occur::Must,
@@ -855,6 +945,52 @@ mod tests {
             let count = searcher.search(&boolean, &Count).unwrap();
             assert_eq!(total, count, "{text}");
         }
+    }
+
+    #[test]
+    fn compounds_highlight_in_long_texts_and_queries_are_plain_terms() {
+        let long = format!(
+            "{}研究二次函数的图像，一元二次方程与二次函数的关系。{}",
+            "引言。".repeat(400),
+            "结语。".repeat(400)
+        );
+        let index = index(&[doc("a", "讲义", &long, "数学", &["org:s"])]);
+        for text in ["二次函数", "函数", "二次函数 图像", "\"二次函数的图像\""] {
+            let found = index.search(&query(text, &["org:s"])).unwrap();
+            assert_eq!(found.total, 1, "{text}");
+            let snippet = &found.hits[0].snippet;
+            assert!(snippet.contains("<mark>"), "{text}: {snippet}");
+            assert!(
+                snippet.chars().count() < 400,
+                "{text}: the snippet is a window"
+            );
+        }
+        // The query analyzer keeps a dictionary word whole: one term, not a phrase of the parts
+        // search mode also indexes (光合, 作用), and those parts still find it.
+        let parsed = format!("{:?}", index.text_query("光合作用"));
+        assert!(!parsed.contains("Phrase"), "{parsed}");
+        let index = super::tests::index(&[doc(
+            "b",
+            "光合作用",
+            "叶绿体中的光合作用",
+            "生物",
+            &["org:s"],
+        )]);
+        for text in ["光合作用", "光合", "作用"] {
+            assert_eq!(
+                index.search(&query(text, &["org:s"])).unwrap().total,
+                1,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn windows_stay_on_char_boundaries() {
+        let text = format!("{}函数{}", "字".repeat(1000), "字".repeat(1000));
+        let w = window(&text, &["函数".to_owned()]);
+        assert!(w.contains("函数") && w.len() < text.len());
+        assert_eq!(window("短", &["x".to_owned()]), "短");
     }
 
     #[test]
