@@ -34,6 +34,38 @@ enum Set {
 }
 
 impl Set {
+    fn len(&self) -> usize {
+        match self {
+            Set::Bits(bits) => bits.len(),
+            Set::Few(docs) => docs.len(),
+            Set::Nothing => 0,
+        }
+    }
+
+    /// The documents, ascending.
+    fn for_each(&self, mut visit: impl FnMut(DocId) -> bool) {
+        match self {
+            Set::Bits(bits) => {
+                for bucket in 0..=(bits.max_value() / 64) {
+                    let mut tiny = bits.tinyset(bucket);
+                    while let Some(low) = tiny.pop_lowest() {
+                        if !visit(bucket * 64 + low) {
+                            return;
+                        }
+                    }
+                }
+            }
+            Set::Few(docs) => {
+                for doc in docs {
+                    if !visit(*doc) {
+                        return;
+                    }
+                }
+            }
+            Set::Nothing => {}
+        }
+    }
+
     fn contains(&self, doc: DocId) -> bool {
         match self {
             Set::Bits(bits) => bits.contains(doc),
@@ -123,6 +155,15 @@ struct Allowed {
 }
 
 impl Allowed {
+    /// The smallest set every allowed document is in, if there is one.
+    fn lead(&self) -> Option<&Set> {
+        let mut candidates: Vec<&Set> = self.all.iter().collect();
+        if self.any.len() == 1 {
+            candidates.extend(self.any.iter());
+        }
+        candidates.into_iter().min_by_key(|s| s.len())
+    }
+
     fn contains(&self, doc: DocId) -> bool {
         self.any.iter().any(|s| s.contains(doc)) && self.all.iter().all(|s| s.contains(doc))
     }
@@ -173,6 +214,32 @@ impl Weight for RestrictedWeight {
         callback: &mut dyn FnMut(DocId, Score) -> Score,
     ) -> tantivy::Result<()> {
         let allowed = self.allowed(reader)?;
+        // A restriction much narrower than the text (a rare subject, one's own resources)
+        // leads: visit its documents and seek the text scorer to each. Pruning on the text
+        // would find few candidates that pass and so could never raise its threshold.
+        if let Some(lead) = allowed.lead() {
+            let mut scorer = self.inner.scorer(reader, 1.0)?;
+            if (lead.len() as u64).saturating_mul(4) < scorer.cost() {
+                let mut threshold = threshold;
+                lead.for_each(|doc| {
+                    let mut at = scorer.doc();
+                    if at == TERMINATED {
+                        return false;
+                    }
+                    if at < doc {
+                        at = scorer.seek(doc);
+                    }
+                    if at == doc && allowed.contains(doc) {
+                        let score = scorer.score();
+                        if score > threshold {
+                            threshold = callback(doc, score);
+                        }
+                    }
+                    at != TERMINATED
+                });
+                return Ok(());
+            }
+        }
         let mut current = threshold;
         self.inner
             .for_each_pruning(threshold, reader, &mut |doc, score| {
