@@ -14,6 +14,24 @@ pub type Objects = Arc<dyn ObjectStore>;
 
 const SETTING: &str = "KONGJIAN_OBJECT_STORE";
 
+/// An uploaded file's name made safe to keep and show: the last path component, without
+/// control characters, at most `max` characters; `fallback` when nothing is left.
+pub fn clean_file_name(name: &str, max: usize, fallback: &str) -> String {
+    let name: String = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect();
+    if name.trim().is_empty() {
+        fallback.to_owned()
+    } else {
+        name
+    }
+}
+
 /// Build the store the configuration names. Local directories are created when missing.
 pub fn build(config: &ObjectStoreConfig) -> Result<Objects, ConfigError> {
     match config {

@@ -42,19 +42,7 @@ const ALLOWED: &[&str] = &[
 ];
 
 fn clean_name(name: &str) -> String {
-    let name: String = name
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(120)
-        .collect();
-    if name.trim().is_empty() {
-        "附件".to_owned()
-    } else {
-        name
-    }
+    crate::objects::clean_file_name(name, 120, "附件")
 }
 
 /// Store an upload for `owner`. The body streams to the object store; the first bytes decide

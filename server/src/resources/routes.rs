@@ -173,13 +173,7 @@ async fn detail(
     caller: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let view = service::detail(&state, &caller.person, &id).await?;
-    if view["published"].is_object()
-        && view["owner"]["sourced_id"] != caller.person.sourced_id.as_str()
-    {
-        usage::record(&state, &caller.person, &id, Use::View).await?;
-    }
-    Ok(Json(view).into_response())
+    Ok(Json(service::detail(&state, &caller.person, &id, true).await?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -253,29 +247,8 @@ async fn download(
     Path(id): Path<String>,
     Query(q): Query<FileQuery>,
 ) -> Result<Response, AppError> {
-    let (r, versions) = service::load(&state.db, &id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let standing = service::standing(&state, &caller.person, &r, &versions).await?;
-    let v = if standing.sees_working() {
-        match q.version {
-            Some(n) => versions.iter().find(|v| v.number == n),
-            None => service::published(&r, &versions).or(versions.first()),
-        }
-    } else if standing.reader {
-        service::published(&r, &versions).filter(|p| q.version.is_none_or(|n| n == p.number))
-    } else {
-        None
-    }
-    .ok_or_else(AppError::not_found)?;
-    let Some(hash) = v.blob_hash.clone() else {
-        return Err(AppError::not_found());
-    };
-    let (blob, got) = storage::open(&state, &hash).await?;
-    if !standing.owner {
-        usage::record(&state, &caller.person, &id, Use::Download).await?;
-    }
-    let name = v.file_name.clone().unwrap_or_else(|| "resource".to_owned());
+    let (v, blob, got) = service::file(&state, &caller.person, &id, q.version).await?;
+    let name = v.file_name.unwrap_or_else(|| "resource".to_owned());
     let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
     Ok((
         [
@@ -309,25 +282,7 @@ async fn record_usage(
             "应为 view、download 或 lesson / use view, download or lesson",
         )
     })?;
-    let (r, versions) = service::load(&state.db, &id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let standing = service::standing(&state, &caller.person, &r, &versions).await?;
-    if !standing.reader {
-        return Err(if standing.sees_working() {
-            AppError::new(ErrorCode::InvalidState)
-                .with_arg(
-                    "state",
-                    super::State::parse(&r.state)
-                        .map(super::State::label)
-                        .unwrap_or(""),
-                )
-                .with_arg("action", "使用 / used")
-        } else {
-            AppError::not_found()
-        });
-    }
-    usage::record(&state, &caller.person, &id, what).await?;
+    usage::record_for_reader(&state, &caller.person, &id, what).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -774,15 +774,20 @@ pub struct EventView {
 
 /// `GET /api/v1/resources/{id}`: readers see the published version; the owner and the
 /// reviewers also see the working version, the reviews and the lifecycle. Anyone else: 404.
+/// With `count_view`, a reader other than the owner opening it counts as a view.
 pub async fn detail(
     state: &AppState,
     viewer: &person::Model,
     id: &str,
+    count_view: bool,
 ) -> Result<serde_json::Value, AppError> {
     let (r, versions) = load(&state.db, id).await?.ok_or_else(AppError::not_found)?;
     let standing = standing(state, viewer, &r, &versions).await?;
     if !standing.reader && !standing.sees_working() {
         return Err(AppError::not_found());
+    }
+    if count_view && standing.reader && !standing.owner {
+        super::usage::record(state, viewer, &r.id, super::usage::Use::View).await?;
     }
     let owners = names(&state.db, std::iter::once(r.owner_id.clone())).await?;
     let owner = owners.get(&r.owner_id).cloned().unwrap_or_default();
@@ -872,6 +877,44 @@ pub async fn detail(
         .map_err(AppError::internal)?;
     }
     Ok(out)
+}
+
+/// The file of a version for `viewer`: readers get the published version's (and only it);
+/// the owner and the reviewers any version's (`number`), by default the published one or the
+/// latest. Anyone else, or a version without a file: 404. A reader's download is counted.
+pub async fn file(
+    state: &AppState,
+    viewer: &person::Model,
+    id: &str,
+    number: Option<i32>,
+) -> Result<
+    (
+        version::Model,
+        super::entity::blob::Model,
+        object_store::GetResult,
+    ),
+    AppError,
+> {
+    let (r, versions) = load(&state.db, id).await?.ok_or_else(AppError::not_found)?;
+    let standing = standing(state, viewer, &r, &versions).await?;
+    let v = if standing.sees_working() {
+        match number {
+            Some(n) => versions.iter().find(|v| v.number == n),
+            None => published(&r, &versions).or(versions.first()),
+        }
+    } else if standing.reader {
+        published(&r, &versions).filter(|p| number.is_none_or(|n| n == p.number))
+    } else {
+        None
+    }
+    .cloned()
+    .ok_or_else(AppError::not_found)?;
+    let hash = v.blob_hash.clone().ok_or_else(AppError::not_found)?;
+    let (blob, got) = storage::open(state, &hash).await?;
+    if !standing.owner {
+        super::usage::record(state, viewer, id, super::usage::Use::Download).await?;
+    }
+    Ok((v, blob, got))
 }
 
 /// Person id → (sourcedId, display name).

@@ -64,19 +64,7 @@ pub struct Spooled {
 }
 
 fn clean_name(name: &str) -> String {
-    let name: String = name
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(160)
-        .collect();
-    if name.trim().is_empty() {
-        "资源文件".to_owned()
-    } else {
-        name
-    }
+    crate::objects::clean_file_name(name, 160, "资源文件")
 }
 
 /// The type of a file from its first bytes; text files by their content, named by extension.

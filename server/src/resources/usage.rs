@@ -85,6 +85,33 @@ pub async fn record(
     Ok(())
 }
 
+/// `POST /api/v1/resources/{id}/usage`: a reader records a use of a published resource; its
+/// owner and reviewers, while it is not published, are told its state; anyone else gets 404.
+pub async fn record_for_reader(
+    state: &AppState,
+    who: &person::Model,
+    resource_id: &str,
+    what: Use,
+) -> Result<(), AppError> {
+    let (r, versions) = service::load(&state.db, resource_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let standing = service::standing(state, who, &r, &versions).await?;
+    if !standing.reader {
+        return Err(if standing.sees_working() {
+            AppError::new(ErrorCode::InvalidState)
+                .with_arg(
+                    "state",
+                    State::parse(&r.state).map(State::label).unwrap_or(""),
+                )
+                .with_arg("action", "使用 / used")
+        } else {
+            AppError::not_found()
+        });
+    }
+    record(state, who, resource_id, what).await
+}
+
 #[derive(Debug, Serialize)]
 pub struct Item {
     pub id: String,

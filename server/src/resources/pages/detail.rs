@@ -15,7 +15,6 @@ use crate::error::AppError;
 use crate::http::layout::{Layout, PageContext, render};
 use crate::resources::check::Findings;
 use crate::resources::service;
-use crate::resources::usage::{self, Use};
 use crate::roster::entity::person;
 use crate::state::AppState;
 
@@ -231,12 +230,9 @@ pub(super) async fn show(
     form: Fields,
     count_view: bool,
 ) -> Page {
-    let value = service::detail(state, me, id).await?;
-    let d: Detail = serde_json::from_value(value).map_err(AppError::internal)?;
     // Reading a published resource counts as a view, as it does through the API.
-    if count_view && d.published.is_some() && d.owner.sourced_id != me.sourced_id {
-        usage::record(state, me, id, Use::View).await?;
-    }
+    let value = service::detail(state, me, id, count_view).await?;
+    let d: Detail = serde_json::from_value(value).map_err(AppError::internal)?;
     let w = Words::new(ctx.tr(&state.i18n));
     let shown_data = d
         .published
