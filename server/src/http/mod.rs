@@ -8,3 +8,4 @@ pub mod errors;
 pub mod health;
 pub mod json;
 pub mod layout;
+pub mod page;

@@ -17,16 +17,10 @@ mod people;
 mod settings;
 
 use axum::Router;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 
-use crate::auth::Principal;
-use crate::auth::pages::to_login;
-use crate::error::{AppError, ErrorCode};
-use crate::http::layout::PageContext;
-use crate::i18n::Tr;
+use crate::http::page::{Flash, Page, flash, signed_in, with_status};
 use crate::roster::entity::org;
 use crate::roster::snapshot::ACTIVE;
 use crate::state::AppState;
@@ -56,67 +50,6 @@ pub fn router() -> Router<AppState> {
         .route("/notices/{id}", get(notice::page))
         .route("/notices/{id}/confirm", post(notice::confirm))
         .route("/notices/{id}/remind", post(notice::remind))
-}
-
-/// Why a page is not shown: the caller must sign in first, or an error page.
-enum Refused {
-    SignIn(String),
-    Error(AppError),
-}
-
-impl From<AppError> for Refused {
-    fn from(err: AppError) -> Self {
-        Refused::Error(err)
-    }
-}
-
-impl From<sea_orm::DbErr> for Refused {
-    fn from(err: sea_orm::DbErr) -> Self {
-        Refused::Error(err.into())
-    }
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        match self {
-            Refused::SignIn(here) => to_login(&here),
-            Refused::Error(err) => err.into_response(),
-        }
-    }
-}
-
-type Page = Result<Response, Refused>;
-
-/// The signed-in caller; anyone else goes to sign in and comes back to `here`.
-fn signed_in<'a>(ctx: &'a PageContext, here: &str) -> Result<&'a Principal, Refused> {
-    ctx.viewer
-        .as_ref()
-        .ok_or_else(|| Refused::SignIn(here.to_owned()))
-}
-
-/// A failure a form shows above itself instead of the error page.
-struct Flash {
-    text: String,
-    status: StatusCode,
-}
-
-/// The flash for `err` when its code is one of `inline`, otherwise the error itself.
-fn flash(tr: Tr<'_>, err: AppError, inline: &[ErrorCode]) -> Result<Flash, AppError> {
-    if !inline.contains(&err.code()) {
-        return Err(err);
-    }
-    Ok(Flash {
-        text: tr.format(&err.code().message_key(), err.args()),
-        status: err.code().status(),
-    })
-}
-
-/// A rendered page with the status it answers; a page that failed to render keeps its 500.
-fn with_status(status: StatusCode, mut response: Response) -> Response {
-    if response.status().is_success() {
-        *response.status_mut() = status;
-    }
-    response
 }
 
 /// A fresh idempotency key for a form that sends something.

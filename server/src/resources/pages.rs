@@ -17,16 +17,13 @@ mod search;
 mod text;
 
 use axum::Router;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 
-use crate::auth::Principal;
-use crate::auth::pages::to_login;
 use crate::error::{AppError, ErrorCode};
 use crate::http::assets;
 use crate::http::layout::{Layout, PageContext};
+use crate::http::page::{Flash, Page, signed_in, with_status};
 use crate::roster::entity::person;
 use crate::state::AppState;
 
@@ -56,48 +53,6 @@ pub fn upload_router() -> Router<AppState> {
     Router::new().route("/resources/new", post(new::post))
 }
 
-/// Why a page is not shown: the caller must sign in first, or an error page.
-enum Refused {
-    SignIn(String),
-    Error(AppError),
-}
-
-impl From<AppError> for Refused {
-    fn from(err: AppError) -> Self {
-        Refused::Error(err)
-    }
-}
-
-impl From<sea_orm::DbErr> for Refused {
-    fn from(err: sea_orm::DbErr) -> Self {
-        Refused::Error(err.into())
-    }
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        match self {
-            Refused::SignIn(here) => to_login(&here),
-            Refused::Error(err) => err.into_response(),
-        }
-    }
-}
-
-type Page = Result<Response, Refused>;
-
-/// The signed-in caller; anyone else goes to sign in and comes back to `here`.
-fn signed_in<'a>(ctx: &'a PageContext, here: &str) -> Result<&'a Principal, Refused> {
-    ctx.viewer
-        .as_ref()
-        .ok_or_else(|| Refused::SignIn(here.to_owned()))
-}
-
-/// A failure a page shows above its form instead of the error page: its text and status.
-struct Flash {
-    text: String,
-    status: StatusCode,
-}
-
 /// Failures the pages show inline; any other error is the error page (404, 403 …).
 const INLINE: &[ErrorCode] = &[
     ErrorCode::InvalidField,
@@ -111,21 +66,7 @@ const INLINE: &[ErrorCode] = &[
 
 /// The flash for `err` when the page shows it inline, otherwise the error itself.
 fn flash(w: Words<'_>, err: AppError) -> Result<Flash, AppError> {
-    if !INLINE.contains(&err.code()) {
-        return Err(err);
-    }
-    Ok(Flash {
-        text: w.tr().format(&err.code().message_key(), err.args()),
-        status: err.code().status(),
-    })
-}
-
-/// A rendered page with the status it answers; a page that failed to render keeps its 500.
-fn with_status(status: StatusCode, mut response: Response) -> Response {
-    if response.status().is_success() {
-        *response.status_mut() = status;
-    }
-    response
+    crate::http::page::flash(w.tr(), err, INLINE)
 }
 
 /// The layout of a resource page: its title from [`Words`], and the pages' own stylesheet.

@@ -458,6 +458,11 @@ impl SearchIndex {
     /// The query as run: the text, kept to the searcher's access and the chosen filters
     /// (see [`restrict`]: the restriction does not take part in scoring or pruning).
     fn full_query(&self, q: &SearchQuery) -> Box<dyn Query> {
+        self.restricted(self.text_query(&q.text), q)
+    }
+
+    /// `text`, kept to `q`'s access and filters.
+    fn restricted(&self, text: Box<dyn Query>, q: &SearchQuery) -> Box<dyn Query> {
         let f = &self.fields;
         if q.access.is_empty() {
             return Box::new(EmptyQuery);
@@ -472,7 +477,7 @@ impl SearchIndex {
         .filter_map(|(field, value)| Self::facet_term(field, value))
         .collect();
         Box::new(restrict::Restricted {
-            inner: self.text_query(&q.text),
+            inner: text,
             any: q
                 .access
                 .iter()
@@ -507,7 +512,8 @@ impl SearchIndex {
     /// access.
     pub fn search(&self, q: &SearchQuery) -> Result<Results, IndexError> {
         let searcher = self.searcher();
-        let query = self.full_query(q);
+        let text_query = self.text_query(&q.text);
+        let query = self.restricted(text_query.box_clone(), q);
         let f = &self.fields;
         let limit = q.limit.clamp(1, 100);
         let facet = |name: &str| {
@@ -572,7 +578,6 @@ impl SearchIndex {
             result.facets.insert(name, values);
         }
         let has_text = !q.text.trim().is_empty();
-        let text_query = self.text_query(&q.text);
         // The query's words, weighted as tantivy's own snippet generator weighs them, and
         // highlighted with the index's analyzer (so parts of compounds light up too).
         let mut terms: std::collections::BTreeMap<String, f32> = std::collections::BTreeMap::new();
