@@ -12,6 +12,7 @@ mod m20261204_000004_create_sign_in;
 mod m20261204_000005_create_cache_epoch;
 mod m20261204_000006_create_messaging;
 mod m20261205_000007_create_resources;
+mod m20261205_000008_create_spaces;
 
 /// The list of all migrations, oldest first.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000005_create_cache_epoch::Migration),
             Box::new(m20261204_000006_create_messaging::Migration),
             Box::new(m20261205_000007_create_resources::Migration),
+            Box::new(m20261205_000008_create_spaces::Migration),
         ]
     }
 }

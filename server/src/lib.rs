@@ -3,6 +3,8 @@
 //! [`run`] is the whole server: `main.rs`, the tests, the benchmarks and the two-node test all
 //! start it the same way, with a configuration, a bound listener and a shutdown token.
 
+pub mod activities;
+pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod cache;
@@ -10,10 +12,13 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod growth;
 mod home;
 pub mod http;
 pub mod i18n;
 pub mod installation;
+pub mod lessons;
+pub mod markdown;
 pub mod messaging;
 pub mod objects;
 pub mod people;
