@@ -25,6 +25,7 @@ pub mod people;
 pub mod resources;
 pub mod roster;
 pub mod search;
+pub mod spaces;
 pub mod state;
 pub mod telemetry;
 #[cfg(feature = "test-support")]

@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::pages::router())
         .merge(crate::messaging::pages::router())
         .merge(crate::resources::pages::router())
+        .merge(crate::spaces::pages_router())
         .merge(crate::auth::oidc::router())
         // The JSON API: each feature's routes carry the full `/api/v1/…` path (a nested
         // router would strip and re-add the prefix on every request).
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::api_router())
         .merge(crate::messaging::router())
         .merge(crate::resources::routes::router())
+        .merge(crate::spaces::router())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(body_limit))
         // Uploads carry their own, larger limit.
