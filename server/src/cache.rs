@@ -35,6 +35,11 @@ pub struct Caches {
     pub views: Cache<String, axum::body::Bytes>,
     /// Person id → their resource access tokens (see `resources::access`).
     pub access: Cache<String, std::sync::Arc<Vec<String>>>,
+    /// Person id → their own space as last read (see `spaces::cache`).
+    pub spaces: Cache<String, Arc<crate::spaces::cache::Cached>>,
+    /// Moves whenever this node answers a request that changed something, so that a space read
+    /// before it is not shown after it.
+    pub writes: Arc<std::sync::atomic::AtomicU64>,
     epoch: Arc<AtomicI64>,
     /// Woken whenever the caches are emptied, so that long-lived holders of a person (open
     /// sockets) can check that the person is still allowed in.
@@ -65,6 +70,8 @@ impl Caches {
             tokens: cache(),
             views: cache(),
             access: cache(),
+            spaces: cache(),
+            writes: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             epoch: Arc::new(AtomicI64::new(i64::MIN)),
             changed: Arc::new(tokio::sync::Notify::new()),
         }
@@ -77,6 +84,7 @@ impl Caches {
         self.tokens.invalidate_all();
         self.views.invalidate_all();
         self.access.invalidate_all();
+        self.spaces.invalidate_all();
         self.changed.notify_waiters();
     }
 
@@ -121,6 +129,11 @@ async fn read_epoch(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
 }
 
 impl Caches {
+    /// Something changed on this node: no space read before now may be shown again.
+    pub fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// A person by id, from the cache or the database.
     pub async fn person(
         &self,

@@ -174,6 +174,10 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         request.extensions_mut().insert(CsrfToken(token.clone()));
     }
     let mut response = next.run(request).await;
+    // A request that changed something ends every cached space on this node (spaces::cache).
+    if unsafe_method && (response.status().is_success() || response.status().is_redirection()) {
+        state.caches.wrote();
+    }
     let already_set = response
         .headers()
         .get_all(header::SET_COOKIE)

@@ -75,6 +75,8 @@ pub async fn release_due(state: &AppState) -> Result<(), sea_orm::DbErr> {
         let delivery = Delivery::Notice(n);
         deliver::notify_other_nodes(state, &txn, std::slice::from_ref(&delivery)).await?;
         txn.commit().await?;
+        // A released notice may wait for a family's confirmation in their space.
+        state.caches.wrote();
         deliver::publish(state, vec![delivery]);
     }
     Ok(())

@@ -3,6 +3,7 @@
 //! lessons, assignments, feedback and growth record; a teacher's classes, lessons, marking and
 //! resources; a parent's card per child; a class's space and a school's.
 
+pub mod cache;
 pub mod pages;
 pub mod read;
 pub mod routes;

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 
-use super::read::{self, ClassSpace, MySpace, SchoolSpace, ToMark};
+use super::read::{ClassSpace, MySpace, SchoolSpace, ToMark};
 use crate::http::display::{local_date, local_time};
 use crate::http::layout::{Layout, PageContext, render};
 use crate::http::page::{Page, signed_in};
@@ -103,13 +103,13 @@ struct MinePage<'a> {
     page: Layout<'a>,
     f: Fmt<'a>,
     heading: String,
-    space: MySpace,
+    space: std::sync::Arc<MySpace>,
 }
 
 /// `/space`: the signed-in person's own space.
 async fn mine(State(state): State<AppState>, ctx: PageContext) -> Page {
     let me = &signed_in(&ctx, &ctx.here)?.person;
-    let space = read::my_space(&state.db, me, state.clock.now()).await?;
+    let space = super::cache::my_space(&state, me).await?;
     let tr = ctx.tr(&state.i18n);
     let heading = tr.format("spaces.welcome", &[("name", space.name.clone())]);
     Ok(render(

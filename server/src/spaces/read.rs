@@ -33,6 +33,8 @@ const NATIONAL_STUDENT_NO: &str = "CN-XJH";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ClassCard {
+    #[serde(skip)]
+    pub id: String,
     pub sourced_id: String,
     pub title: String,
     pub subjects: String,
@@ -156,6 +158,10 @@ pub struct MySpace {
     pub children: Option<Vec<StudentSpace>>,
     /// The schools the person belongs to, for links to their spaces.
     pub schools: Vec<OrgLine>,
+    /// The next moment this space changes by itself, with no write: a scheduled lesson
+    /// appears, or an assignment falls due.
+    #[serde(skip)]
+    pub next_change: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -218,6 +224,21 @@ pub async fn my_space(
         Some(cards)
     };
 
+    let mut classes: Vec<String> = enrollments.iter().map(|e| e.class_id.clone()).collect();
+    let mut next_change = None;
+    for s in student.iter().chain(children.iter().flatten()) {
+        classes.extend(s.classes.iter().map(|c| c.id.clone()));
+        next_change = earliest(
+            next_change,
+            s.assignments
+                .iter()
+                .map(|a| a.due_at)
+                .filter(|due| *due > now)
+                .min(),
+        );
+    }
+    next_change = earliest(next_change, next_publication(db, classes, now).await?);
+
     let mut school_ids: BTreeSet<String> = roles.iter().map(|r| r.org_id.clone()).collect();
     school_ids.extend(enrollments.iter().map(|e| e.school_id.clone()));
     let schools = org::Entity::find()
@@ -239,7 +260,35 @@ pub async fn my_space(
         teacher,
         children,
         schools,
+        next_change,
     })
+}
+
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// When the next lesson scheduled for one of these classes appears.
+async fn next_publication(
+    db: &impl ConnectionTrait,
+    class_ids: Vec<String>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    if class_ids.is_empty() {
+        return Ok(None);
+    }
+    let class_ids: BTreeSet<String> = class_ids.into_iter().collect();
+    Ok(publication::Entity::find()
+        .filter(publication::Column::ClassId.is_in(class_ids))
+        .filter(publication::Column::PublishAt.gt(now))
+        .filter(publication::Column::WithdrawnAt.is_null())
+        .order_by_asc(publication::Column::PublishAt)
+        .one(db)
+        .await?
+        .map(|p| p.publish_at))
 }
 
 fn ids<'a, T: 'a>(items: impl Iterator<Item = &'a T>, id: impl Fn(&T) -> &String) -> Vec<String> {
@@ -284,6 +333,7 @@ async fn class_cards(
                 v.into_iter().map(|(_, n)| n).collect()
             };
             ClassCard {
+                id: c.id.clone(),
                 sourced_id: c.sourced_id.clone(),
                 title: c.title.clone(),
                 subjects: c.subjects.clone(),

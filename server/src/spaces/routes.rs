@@ -27,10 +27,8 @@ pub fn router() -> Router<AppState> {
 async fn my_space(
     State(state): State<AppState>,
     caller: Principal,
-) -> Result<Json<MySpace>, AppError> {
-    Ok(Json(
-        read::my_space(&state.db, &caller.person, state.clock.now()).await?,
-    ))
+) -> Result<Json<std::sync::Arc<MySpace>>, AppError> {
+    Ok(Json(super::cache::my_space(&state, &caller.person).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/classes/{sourced_id}/space", tag = "spaces",

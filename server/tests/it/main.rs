@@ -16,4 +16,5 @@ mod roster;
 mod roster_pages;
 mod shutdown;
 mod signin;
+mod spaces;
 mod sso;
