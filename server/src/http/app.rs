@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::api_router())
         .merge(crate::messaging::router())
         .merge(crate::resources::routes::router())
+        .merge(crate::http::openapi::router())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(body_limit))
         // Uploads carry their own, larger limit.
