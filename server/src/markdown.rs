@@ -60,21 +60,17 @@ pub fn render(source: &str) -> Result<String, Refused> {
     let mut events = Vec::new();
     for (event, range) in parser {
         let line = || source[..range.start].matches('\n').count() + 1;
-        match &event {
-            Event::Html(html) | Event::InlineHtml(html) => {
-                if let Some(what) = script_in_html(html) {
-                    return Err(Refused::Script { line: line(), what });
-                }
+        let script = match &event {
+            Event::Html(html) | Event::InlineHtml(html) => script_in_html(html),
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. })
+                if is_script_url(dest_url) =>
+            {
+                Some(dest_url.chars().take(40).collect())
             }
-            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
-                if is_script_url(dest_url) {
-                    return Err(Refused::Script {
-                        line: line(),
-                        what: dest_url.chars().take(40).collect(),
-                    });
-                }
-            }
-            _ => {}
+            _ => None,
+        };
+        if let Some(what) = script {
+            return Err(Refused::Script { line: line(), what });
         }
         events.push(event);
     }

@@ -8,7 +8,7 @@
 
 pub mod entity;
 pub mod pages;
-mod routes;
+pub mod routes;
 pub mod service;
 
 pub use routes::api_router;

@@ -179,11 +179,14 @@ fn truncate(s: &str, max_chars: usize) -> String {
 }
 
 /// An event as administrators read it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = AuditEvent)]
 pub struct EventView {
     pub id: i64,
     pub at: DateTime<Utc>,
+    /// What happened, by its stable name (`sign_in`, `codes_issued`, `roster_import`, …).
     pub action: String,
+    /// `ok`, `failed` or `denied`.
     pub outcome: String,
     pub actor: Option<String>,
     pub actor_name: Option<String>,
@@ -193,13 +196,15 @@ pub struct EventView {
     pub login: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// What the action recorded (its fields depend on the action).
     pub detail: serde_json::Value,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = AuditPage)]
 pub struct EventPage {
     pub events: Vec<EventView>,
-    /// Pass as `before` for the next (older) page; absent on the last page.
+    /// Pass as `before` for the next (older) page; null on the last page.
     pub next_before: Option<i64>,
 }
 

@@ -44,14 +44,15 @@ pub fn hash(typed: &str) -> String {
 }
 
 /// One issued code, as the CLI prints it and the sheet shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IssuedCode {
     pub sourced_id: String,
     pub name: String,
     /// `student`, or the family role from the roster (`parent`, `guardian`, `relative`).
     pub role: String,
+    /// The activation code to type at first sign-in.
     pub code: String,
-    /// For a parent: the children in this class the slip is for.
+    /// For a parent: the children in this class the slip is for (absent when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<String>,
     pub expires_at: DateTime<Utc>,

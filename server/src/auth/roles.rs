@@ -27,16 +27,18 @@ use crate::roster::snapshot::ACTIVE;
 /// The roles an administrator may grant.
 pub const GRANTABLE: [&str; 1] = ["reviewer"];
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GrantRequest {
+    /// The role to grant; only `reviewer` may be granted.
     pub role: String,
     /// The org's sourcedId; default: the person's first school.
     pub org: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Grant {
     pub role: String,
+    /// The org's sourcedId.
     pub org: String,
     pub granted_at: DateTime<Utc>,
 }

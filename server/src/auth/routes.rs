@@ -15,6 +15,7 @@ use super::service::{self, SignedOut};
 use super::sessions::{self, Method, SessionView};
 use super::{Principal, csrf, roles};
 use crate::error::AppError;
+use crate::http::openapi::{ErrorBody, answers};
 use crate::roster::entity::person;
 use crate::state::AppState;
 
@@ -39,20 +40,43 @@ pub fn api_router() -> Router<AppState> {
         )
 }
 
-#[derive(Debug, Deserialize)]
+/// The documented routes of this module (see `http::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    login,
+    activate,
+    logout,
+    logout_everywhere,
+    current_session,
+    list_sessions,
+    class_codes,
+    person_code,
+    person_sign_out_everywhere,
+    grant_role,
+    revoke_role,
+))]
+pub struct Api;
+
+/// A malformed sign-in body: axum's JSON extractor answers by status.
+const SIGN_IN_BODY: &str = "请求体不是 `{\"login\", \"password\"}` 形式的 JSON（400 `bad_request`：JSON 语法错误；     415 `unsupported_media_type`：不是 JSON；422 `invalid_input`：缺字段）/ the body is not the JSON asked      for (400 `bad_request`: broken JSON; 415 `unsupported_media_type`: not JSON; 422      `invalid_input`: a missing field)";
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct LoginBody {
+    /// A phone number or a username.
     login: String,
     password: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct ActivateBody {
+    /// The activation code from the slip (`ABCD-EFGH`; case, spaces and dashes do not matter).
     code: String,
+    /// The password to set.
     password: String,
 }
 
 /// The answer to a successful sign-in: who, and the new CSRF token for later cookie calls.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SignedIn {
     pub sourced_id: String,
     pub name: String,
@@ -72,6 +96,25 @@ pub fn signed_in_response(state: &AppState, person: &person::Model) -> Response 
     response
 }
 
+/// 登录 / Sign in
+///
+/// Sign in with a phone number or username and password: starts a session (the session and
+/// CSRF cookies are set). Every failure, whoever it concerns, is the same `sign_in_failed`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    security(()),
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "已登录；设置会话 Cookie 与 CSRF Cookie / signed in; the session and CSRF cookies are set", body = SignedIn),
+        (status = 400, description = SIGN_IN_BODY, body = ErrorBody),
+        (status = 401, description = "登录名或密码不对（`sign_in_failed`）/ wrong login or password (`sign_in_failed`)", body = ErrorBody),
+        (status = 415, description = SIGN_IN_BODY, body = ErrorBody),
+        (status = 422, description = SIGN_IN_BODY, body = ErrorBody),
+        (status = 429, description = "失败次数过多，请在 `Retry-After` 秒后再试（`too_many_attempts`）/ too many failures: try again after `Retry-After` seconds (`too_many_attempts`)", body = ErrorBody),
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -85,6 +128,25 @@ async fn login(
     Ok(signed_in_response(&state, &person))
 }
 
+/// 用激活码首次登录 / First sign-in with an activation code
+///
+/// First sign-in with an activation code: sets the password, uses the code up and starts a
+/// session, like `login`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/activate",
+    tag = "auth",
+    security(()),
+    request_body = ActivateBody,
+    responses(
+        (status = 200, description = "已激活并登录 / activated and signed in", body = SignedIn),
+        (status = 400, description = SIGN_IN_BODY, body = ErrorBody),
+        (status = 401, description = "激活码无效、已用或已过期（`sign_in_failed`）/ the code is unknown, used or expired (`sign_in_failed`)", body = ErrorBody),
+        (status = 415, description = SIGN_IN_BODY, body = ErrorBody),
+        (status = 422, description = "密码太弱（`weak_password`，激活码未被用掉），或请求体缺字段（`invalid_input`）/ the password is too weak (`weak_password`; the code is not used up), or a field is missing (`invalid_input`)", body = ErrorBody),
+        (status = 429, description = "尝试次数过多（`too_many_attempts`，见 `Retry-After`）/ too many attempts (`too_many_attempts`, see `Retry-After`)", body = ErrorBody),
+    )
+)]
 async fn activate(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -97,6 +159,18 @@ async fn activate(
     Ok(signed_in_response(&state, &person))
 }
 
+/// 退出登录 / Sign out
+///
+/// End this session (signed in or not, the answer is the same).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    security((), ("session" = [])),
+    responses(
+        (status = 204, description = "会话已结束 / the session is over"),
+    )
+)]
 async fn logout(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -113,6 +187,18 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// 在所有设备上退出 / Sign out everywhere
+///
+/// End all of the caller's sessions and revoke all of their API tokens.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout-everywhere",
+    tag = "auth",
+    responses(
+        (status = 200, description = "已结束的会话与吊销的令牌数 / how many sessions ended and tokens were revoked", body = SignedOut),
+        (status = 401, description = answers::UNAUTHORIZED, body = ErrorBody),
+    )
+)]
 async fn logout_everywhere(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -131,13 +217,26 @@ async fn logout_everywhere(
     ))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct CurrentSession {
     sourced_id: String,
     name: String,
+    /// The CSRF token for this browser's cookie calls; null for bearer-token callers.
     csrf_token: Option<String>,
 }
 
+/// 当前登录者 / Who is signed in
+///
+/// Who is signed in, and the CSRF token for cookie calls.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/session",
+    tag = "auth",
+    responses(
+        (status = 200, description = "当前登录者 / who is signed in", body = CurrentSession),
+        (status = 401, description = answers::UNAUTHORIZED, body = ErrorBody),
+    )
+)]
 async fn current_session(
     caller: Principal,
     token: Option<axum::Extension<csrf::CsrfToken>>,
@@ -149,6 +248,18 @@ async fn current_session(
     })
 }
 
+/// 我的会话 / My sessions
+///
+/// The caller's active sessions, most recently used first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/sessions",
+    tag = "auth",
+    responses(
+        (status = 200, description = "调用者的有效会话 / the caller's active sessions", body = Vec<SessionView>),
+        (status = 401, description = answers::UNAUTHORIZED, body = ErrorBody),
+    )
+)]
 async fn list_sessions(
     State(state): State<AppState>,
     session: Session,
@@ -165,6 +276,21 @@ async fn list_sessions(
     ))
 }
 
+/// 让某人在所有设备上退出 / Sign a person out everywhere
+///
+/// End every session and revoke every API token of a person: themselves, or someone whose
+/// school or district the caller administers.
+#[utoipa::path(
+    post,
+    path = "/api/v1/people/{sourced_id}/sign-out-everywhere",
+    tag = "auth",
+    params(("sourced_id" = String, Path, description = "此人的 sourcedId / the person's sourcedId")),
+    responses(
+        (status = 200, description = "已结束的会话与吊销的令牌数 / how many sessions ended and tokens were revoked", body = SignedOut),
+        (status = 401, description = answers::UNAUTHORIZED, body = ErrorBody),
+        (status = 403, description = "既非本人也非其学校或学区的管理员，或没有此人（`forbidden`）/ neither the person nor an administrator of their school or district, or nobody has this sourcedId (`forbidden`)", body = ErrorBody),
+    )
+)]
 async fn person_sign_out_everywhere(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -185,6 +311,21 @@ async fn person_sign_out_everywhere(
     ))
 }
 
+/// 签发全班激活码 / Issue a class's activation codes
+///
+/// Issue activation codes for a class's pupils and their parents (each replaces any unused
+/// earlier code), for the class sheet.
+#[utoipa::path(
+    post,
+    path = "/api/v1/classes/{sourced_id}/codes",
+    tag = "auth",
+    params(("sourced_id" = String, Path, description = "班级的 sourcedId / the class's sourcedId")),
+    responses(
+        (status = 200, description = "签发的激活码 / the codes issued", body = Vec<IssuedCode>),
+        (status = 401, description = answers::UNAUTHORIZED, body = ErrorBody),
+        (status = 403, description = "不是此班的班主任或其上级管理员，或没有此班（`forbidden`）/ not the class's head teacher or an administrator above it, or no such class (`forbidden`)", body = ErrorBody),
+    )
+)]
 async fn class_codes(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -205,6 +346,22 @@ async fn class_codes(
     ))
 }
 
+/// 补发激活码 / Reissue an activation code
+///
+/// A new activation code for one person (a lost slip, a forgotten password); the old code
+/// stops working.
+#[utoipa::path(
+    post,
+    path = "/api/v1/people/{sourced_id}/code",
+    tag = "auth",
+    params(("sourced_id" = String, Path, description = "此人的 sourcedId / the person's sourcedId")),
+    responses(
+        (status = 200, description = "新的激活码 / the new code", body = IssuedCode),
+        (status = 401, description = answers::UNAUTHORIZED, body = ErrorBody),
+        (status = 403, description = "不是其学校的管理员，也不是其（或其孩子）班级的班主任；或是本人；或没有此人（`forbidden`）/ neither an administrator of their school nor head teacher of their (or their child's) class, or oneself, or nobody has this sourcedId (`forbidden`)", body = ErrorBody),
+        (status = 409, description = "此人已被名册注销（`conflict`）/ the roster has retired the person (`conflict`)", body = ErrorBody),
+    )
+)]
 async fn person_code(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -224,6 +381,24 @@ async fn person_code(
     ))
 }
 
+/// 授予角色 / Grant a role
+///
+/// Grant a role (`reviewer`) in an organisation the caller administers.
+#[utoipa::path(
+    post,
+    path = "/api/v1/people/{sourced_id}/roles",
+    tag = "auth",
+    params(("sourced_id" = String, Path, description = "此人的 sourcedId / the person's sourcedId")),
+    request_body = roles::GrantRequest,
+    responses(
+        (status = 200, description = "授予的角色（已有时原样返回）/ the grant (as it was, if it existed)", body = roles::Grant),
+        (status = 400, description = "JSON 语法错误（`bad_request`）/ broken JSON (`bad_request`)", body = ErrorBody),
+        (status = 401, description = answers::UNAUTHORIZED, body = ErrorBody),
+        (status = 403, description = "不管理此人或此组织，或没有此人（`forbidden`）/ the caller administers neither the person nor the org, or nobody has this sourcedId (`forbidden`)", body = ErrorBody),
+        (status = 415, description = answers::NOT_JSON, body = ErrorBody),
+        (status = 422, description = "角色不可授予、组织不存在或此人不属于该组织，或缺字段（`invalid_input`）/ the role cannot be granted, the org is unknown or the person does not belong to it, or a field is missing (`invalid_input`)", body = ErrorBody),
+    )
+)]
 async fn grant_role(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -244,11 +419,32 @@ async fn grant_role(
     Ok(Json(grant))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct OrgQuery {
+    /// The org's sourcedId; default: the person's first school.
     org: Option<String>,
 }
 
+/// 撤销角色 / Revoke a role
+///
+/// Revoke a granted role (nothing to revoke is not an error).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/people/{sourced_id}/roles/{role}",
+    tag = "auth",
+    params(
+        ("sourced_id" = String, Path, description = "此人的 sourcedId / the person's sourcedId"),
+        ("role" = String, Path, description = "角色，如 `reviewer` / the role, e.g. `reviewer`"),
+        OrgQuery,
+    ),
+    responses(
+        (status = 204, description = "已撤销 / revoked"),
+        (status = 401, description = answers::UNAUTHORIZED, body = ErrorBody),
+        (status = 403, description = "不管理此人或此组织，或没有此人（`forbidden`）/ the caller administers neither the person nor the org, or nobody has this sourcedId (`forbidden`)", body = ErrorBody),
+        (status = 422, description = "角色不可授予、组织不存在或此人不属于该组织（`invalid_input`）/ the role cannot be granted, the org is unknown or the person does not belong to it (`invalid_input`)", body = ErrorBody),
+    )
+)]
 async fn revoke_role(
     State(state): State<AppState>,
     client: ClientInfo,

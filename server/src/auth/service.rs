@@ -205,7 +205,7 @@ pub async fn activate(
 }
 
 /// What ending someone's sessions did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SignedOut {
     pub sessions_ended: u64,
     pub tokens_revoked: u64,

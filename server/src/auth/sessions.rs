@@ -28,7 +28,8 @@ const INFO_KEY: &str = "info";
 pub const COOKIE: &str = "kj_session";
 
 /// How the person got in.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = SignInMethod)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     Password,
@@ -160,10 +161,11 @@ pub async fn sign_out(
 }
 
 /// One of a person's sessions, as the account page lists them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     /// The first characters of the session id: enough to tell sessions apart, useless to steal.
     pub id: String,
+    /// Whether this is the session of the request.
     pub current: bool,
     pub signed_in_at: Option<DateTime<Utc>>,
     pub last_seen: Option<DateTime<Utc>>,

@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::messaging::router())
         .merge(crate::resources::routes::router())
         .merge(crate::spaces::router())
+        .merge(crate::http::openapi::router())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(body_limit))
         // Uploads carry their own, larger limit.

@@ -8,4 +8,5 @@ pub mod errors;
 pub mod health;
 pub mod json;
 pub mod layout;
+pub mod openapi;
 pub mod page;

@@ -113,13 +113,18 @@ pub async fn family_school(
     Ok(None)
 }
 
-#[derive(Debug, Serialize)]
+/// A conversation the caller belongs to, with their read position.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConversationView {
     pub id: String,
+    /// `direct` (two people) or `group` (a class's teachers).
     pub kind: String,
+    /// A group's title; null for a direct conversation.
     pub title: Option<String>,
     pub members: Vec<PersonRef>,
+    /// The `seq` of the latest message.
     pub last_seq: i64,
+    /// How far the caller has read.
     pub read_seq: i64,
     pub unread: i64,
     pub last_message_at: Option<chrono::DateTime<chrono::Utc>>,

@@ -187,13 +187,15 @@ pub(super) async fn standing(
     Err(AppError::not_found())
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ConfirmationCounts)]
 pub struct Counts {
     pub confirmed: usize,
     pub pending: usize,
 }
 
-#[derive(Debug, Serialize)]
+/// A child and guardian of the audience, and when the guardian confirmed (absent if not yet).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConfirmationRow {
     pub student: PersonRef,
     pub guardian: PersonRef,
@@ -201,7 +203,7 @@ pub struct ConfirmationRow {
     pub confirmed_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReadCounts {
     pub read: usize,
     pub unread: usize,
@@ -209,10 +211,11 @@ pub struct ReadCounts {
 
 /// `GET /api/v1/notices/{id}`: the sender's view has the confirmation lists; a recipient's
 /// has their own children and state.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NoticeDetail {
     #[serde(flatten)]
     pub notice: NoticeView,
+    /// For the sender while quiet hours hold the notice: when it will be delivered.
     pub held_until: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reminded_at: Option<DateTime<Utc>>,
@@ -366,7 +369,7 @@ pub(super) fn children_state(
 }
 
 /// A line of the caller's notice list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NoticeLine {
     pub id: String,
     pub title: String,

@@ -37,22 +37,25 @@ pub enum ClientFrame {
 }
 
 /// A person as frames and API answers name them.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PersonRef {
     pub sourced_id: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// An uploaded file, as messages, notices and the upload's answer show it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct AttachmentView {
     pub id: String,
     pub name: String,
+    /// Decided from the file's bytes, not its name.
     pub content_type: String,
+    /// In bytes.
     pub size: i64,
 }
 
 /// A message as clients see it (frames and the API alike).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MessageView {
     pub conversation: String,
     /// `None` while quiet hours hold the message (only its sender sees it then).
@@ -72,21 +75,26 @@ pub struct MessageView {
     pub held_until: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+/// What the caller has not read yet.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Unread {
+    /// Unread messages and notices together.
     pub total: i64,
     pub notices: i64,
+    /// Unread messages per conversation id.
     pub conversations: HashMap<String, i64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// One of a parent's children in a notice's audience, and whether this parent confirmed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ChildState {
     pub sourced_id: String,
     pub name: String,
     pub confirmed: bool,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// Whom a notice was sent to.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct AudienceRef {
     /// `class`, `grade` or `school`.
     pub kind: String,
@@ -95,7 +103,7 @@ pub struct AudienceRef {
 }
 
 /// A notice as a recipient sees it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct NoticeView {
     pub id: String,
     pub title: String,

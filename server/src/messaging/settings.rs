@@ -29,12 +29,16 @@ pub async fn quiet_hours(state: &AppState, school: &str) -> Result<QuietHours, D
     Ok(hours)
 }
 
-#[derive(Debug, Serialize)]
+/// A school's messaging settings.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SchoolSettings {
+    /// The school's sourcedId.
     pub school: String,
+    /// `HH:MM-HH:MM` (e.g. `21:30-07:00`) or `off`: messages to families wait until the end.
     pub quiet_hours: String,
     /// Whether the school chose its own, or follows the server's default.
     pub own: bool,
+    /// The time zone the hours are read in (IANA name).
     pub time_zone: String,
 }
 
@@ -203,7 +207,8 @@ pub async fn send_digests(state: &AppState) -> Result<(), DbErr> {
     Ok(())
 }
 
-#[derive(Debug, Serialize)]
+/// How the caller receives messages.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Prefs {
     /// `live` or `digest`.
     pub delivery: &'static str,

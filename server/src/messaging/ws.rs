@@ -31,6 +31,20 @@ const MAX_FRAME: usize = 64 * 1024;
 /// Messages sent per conversation in one catch-up page.
 const CATCH_UP_PAGE: u64 = 1_000;
 
+/// 实时 websocket / The realtime websocket
+///
+/// The realtime websocket: messages, notices, receipts and unread counts as they happen. The
+/// frames are described in docs/realtime.md.
+#[utoipa::path(
+    get,
+    path = "/ws",
+    tag = "messaging",
+    responses(
+        (status = 101, description = "升级为 websocket；帧格式见 docs/realtime.md / switched to a websocket; the frames are in docs/realtime.md"),
+        (status = 401, description = crate::http::openapi::answers::UNAUTHORIZED, body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "用 Cookie 连接但 `Origin` 不是本站（`forbidden`）/ a cookie connection whose `Origin` is not this server (`forbidden`)", body = crate::http::openapi::ErrorBody),
+    )
+)]
 pub async fn upgrade(
     State(state): State<AppState>,
     caller: Principal,

@@ -2,7 +2,7 @@
 //! the relationship rules that decide who may see whom.
 
 pub mod relations;
-mod routes;
+pub mod routes;
 pub mod service;
 pub mod store;
 

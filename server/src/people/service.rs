@@ -23,26 +23,29 @@ pub const ADMIN_ROLES: [&str; 5] = [
     "systemAdministrator",
 ];
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgRef {
     pub sourced_id: String,
     pub name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ClassRef {
     pub sourced_id: String,
     pub title: String,
+    /// The person's role in the class: `teacher`, `student`, …
     pub role: String,
 }
 
-#[derive(Debug, Serialize)]
+/// A parent's child.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ChildRef)]
 pub struct PersonRef {
     pub sourced_id: String,
     pub name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct GuardianRef {
     pub sourced_id: String,
     pub name: String,
@@ -51,18 +54,23 @@ pub struct GuardianRef {
 }
 
 /// A person as `/api/v1/me` and `/api/v1/people/{sourcedId}` show them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PersonView {
     pub sourced_id: String,
     /// As a Chinese reader writes it: family name then given name, no space.
     pub name: String,
+    /// Roster roles (`student`, `teacher`, `parent`, `principal`, …) and granted ones (`reviewer`).
     pub roles: Vec<String>,
+    /// `active`, or `retired` once the roster no longer lists the person.
     pub status: &'static str,
+    /// The person's own space.
     pub space_id: Option<String>,
     pub orgs: Vec<OrgRef>,
     pub classes: Vec<ClassRef>,
+    /// Present for parents and other family members: their children.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<PersonRef>>,
+    /// Present for students: their guardians.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guardians: Option<Vec<GuardianRef>>,
 }

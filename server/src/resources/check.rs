@@ -18,7 +18,8 @@ const CONTEXT: usize = 24;
 /// Matches reported per field (a reviewer needs examples, not every occurrence).
 const MAX_MATCHES: usize = 20;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// What the machine check found when a version was submitted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Findings {
     /// The content type decided from the file's bytes, and its size.
     pub content_type: Option<String>,
@@ -31,14 +32,14 @@ pub struct Findings {
     pub text_checked: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Duplicate {
     pub id: String,
     pub title: String,
     pub state: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct NegativeMatch {
     pub word: String,
     /// `title`, `description`, `keywords`, `text` (the body or the file's text).

@@ -124,13 +124,19 @@ pub async fn submit(
     Ok((v, findings))
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReviewVerdict)]
 pub struct Verdict {
+    /// `approve` (every dimension must pass) or `reject` (a comment is required).
     pub decision: String,
+    /// `pass` or `fail`.
     pub political: String,
+    /// `pass` or `fail`.
     pub scientific: String,
+    /// `pass` or `fail`.
     pub safety: String,
+    /// Up to 2,000 characters; the author reads it.
     #[serde(default)]
     pub comment: String,
     /// The reviewer may narrow the sharing scope the author asked for (never widen it).

@@ -25,7 +25,7 @@ pub const MAX_DESCRIPTION: usize = 5_000;
 pub const MAX_TEXT: usize = 1_000_000;
 
 /// Keywords as a list or as one string separated by commas, 、 or spaces.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Keywords {
     List(Vec<String>),
@@ -53,22 +53,31 @@ impl Keywords {
 }
 
 /// The metadata and content fields of a create or an edit; all optional on an edit.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ResourceInput)]
 pub struct Input {
+    /// Up to 200 characters; required on a create.
     pub title: Option<String>,
     pub description: Option<String>,
+    /// A subject's Chinese name (`GET /api/v1/resources/vocabulary`).
     pub subject: Option<String>,
     pub stage: Option<String>,
+    /// A grade code, `01`–`12`.
     pub grade: Option<String>,
+    /// The textbook edition, e.g. 人教版.
     pub edition: Option<String>,
     pub chapter: Option<String>,
+    /// The resource type's Chinese name (see the vocabulary).
     #[serde(rename = "type")]
     pub kind: Option<String>,
     pub licence: Option<String>,
     pub keywords: Option<Keywords>,
+    /// `private`, `class:<sourcedId>`, `school` or `district`.
     pub scope: Option<String>,
+    /// The content as text (Markdown), instead of a file or a link.
     pub text: Option<String>,
+    /// The content as a link, instead of a file or text.
     pub url: Option<String>,
 }
 
@@ -664,10 +673,13 @@ pub fn published<'a>(
         .and_then(|id| versions.iter().find(|v| &v.id == id))
 }
 
-#[derive(Debug, Serialize)]
+/// One version of a resource: its metadata and content.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VersionView {
     pub number: i32,
+    /// `draft`, `in_review`, `rejected`, `published`, `superseded` or `retired`.
     pub state: String,
+    /// The state as people read it, Chinese first.
     pub state_label: &'static str,
     pub title: String,
     pub description: String,
@@ -682,15 +694,18 @@ pub struct VersionView {
     pub keywords: Vec<String>,
     pub scope: String,
     pub content: ContentView,
+    /// The machine check's findings (see `Findings`), for the owner and reviewers.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::check::Findings>)]
     pub checks: Option<serde_json::Value>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ContentView {
+    /// `file`, `text` or `url`.
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
@@ -749,7 +764,8 @@ pub fn version_view(v: &version::Model, with_checks: bool) -> VersionView {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A reviewer's verdict on a version.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReviewView {
     pub version: i32,
     pub reviewer: String,
@@ -762,7 +778,9 @@ pub struct ReviewView {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+/// A step of a resource's life (submitted, approved, retired…).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ResourceEvent)]
 pub struct EventView {
     pub action: String,
     pub actor: String,

@@ -112,7 +112,9 @@ pub async fn record_for_reader(
     record(state, who, resource_id, what).await
 }
 
-#[derive(Debug, Serialize)]
+/// A resource in a list (mine, the review queue, follows).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ResourceItem)]
 pub struct Item {
     pub id: String,
     pub title: String,
@@ -128,11 +130,14 @@ pub struct Item {
     /// The working version's number and state (what the owner and reviewers act on).
     pub version: i32,
     pub version_state: String,
+    /// The author's name.
     pub owner: String,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// Negative-list matches the machine check found (mine, the review queue).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub negative_matches: Option<usize>,
+    /// Resources with identical content (mine, the review queue).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicates: Option<usize>,
 }
@@ -261,9 +266,12 @@ pub async fn queue(
     items(state, resources, false, true).await
 }
 
-#[derive(Debug, Serialize)]
+/// Something the caller follows.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FollowView {
+    /// `subject` or `teacher`.
     pub kind: String,
+    /// The subject's name, or the teacher's sourcedId.
     pub target: String,
     /// A teacher's name, or the subject again.
     pub label: String,

@@ -39,7 +39,8 @@ pub struct Diagnostic {
 }
 
 /// The JSON shape of a diagnostic: `{"file", "line", "field", "message"}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ImportDiagnostic)]
 pub struct DiagnosticJson<'a> {
     pub file: &'a str,
     pub line: Option<u64>,

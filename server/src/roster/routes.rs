@@ -1,7 +1,7 @@
 //! `POST /api/v1/roster/imports` (a platform pushes its roster) and
 //! `GET /api/v1/roster/imports` (the import log), for district administrators.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartError;
@@ -13,10 +13,13 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
 
+use super::diagnostics::DiagnosticJson;
+use super::plan::{Counts, MassRetirement, Merge};
 use super::service::{self, ImportOptions, Origin, Outcome};
 use crate::auth::Principal;
 use crate::auth::client::ClientInfo;
 use crate::error::{AppError, ErrorCode};
+use crate::http::openapi::{Binary, ErrorBody, answers};
 use crate::i18n::Lang;
 use crate::state::AppState;
 
@@ -28,14 +31,91 @@ pub fn upload_router() -> Router<AppState> {
     Router::new().route("/api/v1/roster/imports", post(create).get(list))
 }
 
-#[derive(Deserialize, Default)]
+/// The documented routes of this module (see `http::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, list))]
+pub struct Api;
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImportQuery {
+    /// Check and count everything, write nothing.
     #[serde(default)]
     dry_run: bool,
+    /// Let the import retire more than 15 % of a school's people (the new school year).
     #[serde(default)]
     allow_mass_retire: bool,
 }
 
+// Documentation only: mirrors `ImportReport::to_json`.
+/// What an import did, or would do, in the request's language.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ImportReport {
+    /// The import log entry; null for a dry run and for an import that changed nothing.
+    id: Option<String>,
+    outcome: Outcome,
+    /// `oneroster-1.1`, `oneroster-1.2` or `cn-roster`; null when the files were not recognised.
+    format: Option<String>,
+    /// Per entity (`orgs`, `sessions`, `courses`, `classes`, `users`, `roles`, `enrollments`,
+    /// `guardian_links`, `spaces`): what was (or would be) created, updated, retired, restored
+    /// and left unchanged.
+    counts: BTreeMap<String, Counts>,
+    /// Guardian records merged because they share a phone number.
+    merges: Vec<Merge>,
+    /// The schools that stopped a refused import, with their numbers.
+    mass_retirements: Vec<MassRetirement>,
+    /// Each with the file, line and field to blame; `message` in the request's language.
+    warnings: Vec<DiagnosticJson<'static>>,
+    /// Defects that stopped the import (outcome `rejected`).
+    errors: Vec<DiagnosticJson<'static>>,
+}
+
+/// A 422 is the report of a rejected roster, or an error when no file was sent.
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum Rejected {
+    Report(ImportReport),
+    Error(ErrorBody),
+}
+
+// Documentation only.
+/// The roster as a multipart form.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct RosterForm {
+    /// The roster zip: OneRoster 1.1/1.2 CSV, or the Chinese school roster CSV set.
+    file: Binary,
+}
+
+/// 导入名册 / Import a roster
+///
+/// Import a roster (a platform pushes the district's roster): the zip as the whole body, or
+/// as the `file` part of a multipart form. Nothing is written unless all of it is good.
+#[utoipa::path(
+    post,
+    path = "/api/v1/roster/imports",
+    tag = "roster",
+    params(ImportQuery),
+    request_body(
+        description = "名册 zip：整个请求体，或 multipart 表单的 `file` 部分（最大 512 MB）/ the roster zip: the whole body, or the `file` part of a multipart form (up to 512 MB)",
+        content(
+            (Binary = "application/zip"),
+            (RosterForm = "multipart/form-data"),
+        )
+    ),
+    responses(
+        (status = 201, description = "已导入并记入导入日志 / imported and logged", body = ImportReport),
+        (status = 200, description = "试运行，或名册没有变化（什么都没写）/ a dry run, or nothing changed (nothing written)", body = ImportReport),
+        (status = 400, description = "multipart 表单格式错误（`bad_request`）/ a malformed multipart form (`bad_request`)", body = ErrorBody),
+        (status = 401, description = answers::UNAUTHORIZED, body = ErrorBody),
+        (status = 403, description = "不是区级或系统管理员（`forbidden`）/ not a district or system administrator (`forbidden`)", body = ErrorBody),
+        (status = 409, description = "大批注销保护拦下了导入：`mass_retirements` 列出学校；用 `allow_mass_retire=true` 确认 / the mass-retirement guard stopped it: `mass_retirements` names the schools; confirm with `allow_mass_retire=true`", body = ImportReport),
+        (status = 413, description = answers::TOO_LARGE, body = ErrorBody),
+        (status = 422, description = "名册有缺陷，什么都没写：报告的 `errors` 逐条指出文件、行和字段；或没有上传文件（错误 `invalid_input`）/ the roster has defects and nothing was written: the report's `errors` name file, line and field; or no file was sent (error `invalid_input`)", body = Rejected),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Principal,
@@ -119,12 +199,85 @@ pub(super) async fn read_upload(request: Request, state: &AppState) -> Result<Up
     Ok(upload)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Entries per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
 }
 
+// Documentation only: mirrors `log::page`.
+/// One page of the import log.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ImportLog {
+    imports: Vec<ImportLogEntry>,
+    /// Pass as `cursor` for the next (older) page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+/// One logged import.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ImportLogEntry {
+    id: String,
+    /// `cli`, `api`, `page` or `demo`.
+    origin: String,
+    /// The file name shown for the upload.
+    source_name: String,
+    format: Option<String>,
+    outcome: Outcome,
+    started_at: chrono::DateTime<Utc>,
+    finished_at: chrono::DateTime<Utc>,
+    /// The report as stored: Chinese messages, each diagnostic with `message_en` beside it;
+    /// null if unreadable.
+    report: Option<LoggedReport>,
+}
+
+// Mirrors `ImportReport::to_stored_json` with `log::stored_report`'s `id`.
+/// An import report as the log keeps it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct LoggedReport {
+    id: String,
+    outcome: Outcome,
+    format: Option<String>,
+    counts: BTreeMap<String, Counts>,
+    merges: Vec<Merge>,
+    mass_retirements: Vec<MassRetirement>,
+    warnings: Vec<LoggedDiagnostic>,
+    errors: Vec<LoggedDiagnostic>,
+}
+
+/// A diagnostic as the log keeps it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct LoggedDiagnostic {
+    file: String,
+    line: Option<u64>,
+    field: Option<String>,
+    /// In Chinese.
+    message: String,
+    message_en: String,
+}
+
+/// 名册导入日志 / The roster import log
+///
+/// The import log, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/roster/imports",
+    tag = "roster",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "一页导入日志 / one page of the import log", body = ImportLog),
+        (status = 401, description = answers::UNAUTHORIZED, body = ErrorBody),
+        (status = 403, description = "不是区级或系统管理员（`forbidden`）/ not a district or system administrator (`forbidden`)", body = ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Principal,

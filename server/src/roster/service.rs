@@ -55,7 +55,8 @@ pub struct ImportOptions {
     pub client: crate::auth::client::ClientInfo,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = ImportOutcome, rename_all = "snake_case")]
 pub enum Outcome {
     Imported,
     DryRun,

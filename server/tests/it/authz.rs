@@ -342,6 +342,13 @@ fn table(import: &str, made: &Made) -> Vec<Row> {
         // Public pages and the way in.
         row(get.clone(), "/", Page, EVERYONE),
         row(get.clone(), "/healthz", Api, EVERYONE),
+        // ── the API document (issue 7) ──
+        public(
+            get.clone(),
+            "/api/v1/openapi.json",
+            Api,
+            StatusCode::OK,
+        ),
         row(get.clone(), "/static/app.css", Page, EVERYONE),
         public(
             get.clone(),

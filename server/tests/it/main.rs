@@ -8,6 +8,7 @@ mod fixtures;
 mod foundation;
 mod messaging;
 mod messaging_pages;
+mod openapi;
 mod pages;
 mod people;
 mod resources;

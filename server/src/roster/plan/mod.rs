@@ -15,7 +15,8 @@ use super::model::*;
 use super::snapshot::{ACTIVE, EnrollmentRow, PersonRow, RoleRow, Snapshot};
 
 /// Per-entity counts, as the report shows them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ImportCounts)]
 pub struct Counts {
     pub created: u64,
     pub updated: u64,
@@ -47,7 +48,8 @@ impl<A> Default for Changes<A> {
 }
 
 /// Two guardian records with one phone number became one person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = GuardianMerge)]
 pub struct Merge {
     pub sourced_id: String,
     pub into: String,
@@ -55,7 +57,7 @@ pub struct Merge {
 }
 
 /// A school that would lose too many of its people in one bulk import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MassRetirement {
     pub school: String,
     pub name: String,
