@@ -14,7 +14,7 @@ use super::scale::Scale;
 use super::store;
 use super::views::{
     ChildStatus, ClassAssignmentItem, ClassAssignments, Counts, StudentAssignment,
-    StudentAssignments,
+    StudentAssignments, TeacherAssignment,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::people::{relations, service as people, store as people_store};
@@ -184,6 +184,58 @@ pub async fn for_student(
     now: DateTime<Utc>,
 ) -> Result<Vec<StudentAssignment>, DbErr> {
     list_for_student(db, student_id, None, now).await
+}
+
+/// The assignments of the classes a teacher teaches, with how many pupils stand where (no
+/// scores), for the teacher's space ("to mark: 3"): five queries, whatever the number.
+pub async fn for_teacher(
+    db: &impl ConnectionTrait,
+    teacher: &person::Model,
+) -> Result<Vec<TeacherAssignment>, DbErr> {
+    let taught = relations::taught_classes(db, teacher, false).await?;
+    if taught.is_empty() {
+        return Ok(Vec::new());
+    }
+    let classes: HashMap<String, class::Model> = class::Entity::find()
+        .filter(class::Column::Id.is_in(taught.iter().cloned()))
+        .filter(class::Column::Status.eq(ACTIVE))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let list = of_classes(db, classes.keys().cloned().collect()).await?;
+    let mut pupils: HashMap<String, Vec<String>> = HashMap::new();
+    for e in enrollment::Entity::find()
+        .filter(enrollment::Column::ClassId.is_in(classes.keys().cloned()))
+        .filter(enrollment::Column::Role.eq("student"))
+        .filter(enrollment::Column::Status.eq(ACTIVE))
+        .all(db)
+        .await?
+    {
+        pupils.entry(e.class_id).or_default().push(e.person_id);
+    }
+    let ids: Vec<String> = list.iter().map(|a| a.id.clone()).collect();
+    let current = store::current(db, &ids, None).await?;
+    Ok(list
+        .into_iter()
+        .filter_map(|a| {
+            let class = classes.get(&a.class_id)?;
+            let mut counts = Counts::default();
+            for p in pupils.get(&a.class_id).into_iter().flatten() {
+                counts.add(Status::of(current.get(&(a.id.clone(), p.clone()))));
+            }
+            Some(TeacherAssignment {
+                id: a.id,
+                title: a.title,
+                class_id: class.id.clone(),
+                class: class.sourced_id.clone(),
+                class_title: class.title.clone(),
+                due_at: a.due_at,
+                counts,
+            })
+        })
+        .collect())
 }
 
 /// `GET /api/v1/students/{sourcedId}/assignments`: the pupil, their guardians and the

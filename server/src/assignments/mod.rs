@@ -22,8 +22,8 @@ pub mod views;
 
 use serde::Serialize;
 
-pub use service::for_student;
-pub use views::StudentAssignment;
+pub use service::{for_student, for_teacher};
+pub use views::{StudentAssignment, TeacherAssignment};
 
 use entity::submission;
 

@@ -284,3 +284,44 @@ async fn feedback(
     let created = submissions::mark(&state, &caller.person, &id, input).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    #[test]
+    fn every_route_is_in_the_openapi_document() -> Result<(), serde_json::Error> {
+        let doc = serde_json::to_value(super::Api::openapi())?;
+        for (path, method) in [
+            ("/api/v1/assignments", "post"),
+            ("/api/v1/assignments/{id}", "get"),
+            ("/api/v1/assignments/{id}/progress", "get"),
+            ("/api/v1/assignments/{id}/submissions", "post"),
+            ("/api/v1/classes/{sourced_id}/assignments", "get"),
+            ("/api/v1/students/{sourced_id}/assignments", "get"),
+            ("/api/v1/submissions/{id}", "get"),
+            ("/api/v1/submissions/{id}/files/{file_id}", "get"),
+            ("/api/v1/submissions/{id}/feedback", "post"),
+        ] {
+            let operation = &doc["paths"][path][method];
+            assert!(operation.is_object(), "{method} {path} is missing");
+            assert_eq!(operation["tags"][0], "assignments", "{path}");
+        }
+        assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(9));
+        let schemas = &doc["components"]["schemas"];
+        for schema in [
+            "NewAssignment",
+            "AssignmentView",
+            "Mark",
+            "StudentAssignments",
+            "Progress",
+        ] {
+            assert!(schema_named(schemas, schema), "{schema} is not described");
+        }
+        Ok(())
+    }
+
+    fn schema_named(schemas: &serde_json::Value, name: &str) -> bool {
+        schemas.get(name).is_some()
+    }
+}

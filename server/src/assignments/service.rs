@@ -18,7 +18,7 @@ use crate::people::relations;
 use crate::roster::entity::{class, person};
 use crate::state::AppState;
 
-pub use super::lists::{class_assignments, for_student, student_assignments};
+pub use super::lists::{class_assignments, for_student, for_teacher, student_assignments};
 
 pub const MAX_TITLE: usize = 200;
 

@@ -165,6 +165,19 @@ pub struct StudentAssignment {
     pub feedback: Option<FeedbackView>,
 }
 
+/// An assignment of a class a teacher teaches, with its counts (never scores).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TeacherAssignment {
+    pub id: String,
+    pub title: String,
+    #[serde(skip)]
+    pub class_id: String,
+    pub class: String,
+    pub class_title: String,
+    pub due_at: DateTime<Utc>,
+    pub counts: Counts,
+}
+
 /// `GET /api/v1/students/{sourcedId}/assignments`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StudentAssignments {

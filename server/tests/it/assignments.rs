@@ -645,5 +645,12 @@ on_both_databases! {
         let rows = kongjian::assignments::for_student(&app.state.db, &st1.id, app.state.clock.now()).await.unwrap();
         assert_eq!(rows.len(), 2);
         assert!(rows.iter().all(|r| r.status == kongjian::assignments::Status::NotStarted && !r.overdue));
+        // And a teacher's space counts the hand-ins of their classes (k2: st9 and st1).
+        hand_in(&app, "st1", &in_k2, "答案").await;
+        let t3 = kongjian::people::store::find_by_sourced_id(&app.state.db, "t3").await.unwrap().unwrap();
+        let mine = kongjian::assignments::for_teacher(&app.state.db, &t3).await.unwrap();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].id, in_k2);
+        assert_eq!((mine[0].counts.total, mine[0].counts.handed_in, mine[0].counts.to_mark()), (2, 1, 1));
     }
 }
