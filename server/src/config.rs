@@ -87,6 +87,14 @@ pub struct Settings {
     #[arg(long, env = "KONGJIAN_RESOURCE_MAX_MB", global = true)]
     pub resource_max_mb: Option<u32>,
 
+    /// The largest file of a pupil's hand-in, in megabytes (default 20).
+    #[arg(long, env = "KONGJIAN_SUBMISSION_MAX_MB", global = true)]
+    pub submission_max_mb: Option<u32>,
+
+    /// The most all files of one hand-in may add up to, in megabytes (default 100).
+    #[arg(long, env = "KONGJIAN_SUBMISSION_TOTAL_MB", global = true)]
+    pub submission_total_mb: Option<u32>,
+
     /// A file of extra words (one per line) the resource machine check flags for reviewers,
     /// beside the built-in list in assets/negative-words.txt.
     #[arg(long, env = "KONGJIAN_NEGATIVE_WORDS", global = true)]
@@ -189,6 +197,10 @@ pub struct Config {
     pub notice_rate: u32,
     /// The largest resource upload, in bytes.
     pub resource_max_size: u64,
+    /// The largest file of a hand-in, in bytes.
+    pub submission_max_size: u64,
+    /// The most the files of one hand-in may add up to, in bytes.
+    pub submission_total_size: u64,
     /// Administrators' extra negative words (see `resources::check`).
     pub negative_words: Option<PathBuf>,
     /// How often a socket is pinged; one silent for three of these is closed.
@@ -342,12 +354,20 @@ impl Settings {
         let message_rate = rate("KONGJIAN_MESSAGE_RATE", self.message_rate, 30)?;
         let notice_rate = rate("KONGJIAN_NOTICE_RATE", self.notice_rate, 20)?;
         let resource_max_mb = rate("KONGJIAN_RESOURCE_MAX_MB", self.resource_max_mb, 200)?;
+        let submission_max_mb = rate("KONGJIAN_SUBMISSION_MAX_MB", self.submission_max_mb, 20)?;
+        let submission_total_mb = rate(
+            "KONGJIAN_SUBMISSION_TOTAL_MB",
+            self.submission_total_mb,
+            100,
+        )?;
         Ok(Config {
             quiet_hours,
             time_zone,
             message_rate,
             notice_rate,
             resource_max_size: u64::from(resource_max_mb) * 1024 * 1024,
+            submission_max_size: u64::from(submission_max_mb) * 1024 * 1024,
+            submission_total_size: u64::from(submission_total_mb) * 1024 * 1024,
             negative_words: self
                 .negative_words
                 .clone()

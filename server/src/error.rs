@@ -49,10 +49,16 @@ pub enum ErrorCode {
     InvalidState,
     PledgeRequired,
     NotReviewer,
+    UnknownClass,
+    NotClassTeacher,
+    LateRefused,
+    ResubmitClosed,
+    SubmissionFileTooLarge,
+    SubmissionTooLarge,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 38] = [
+    pub const ALL: [ErrorCode; 44] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
@@ -91,6 +97,12 @@ impl ErrorCode {
         ErrorCode::InvalidState,
         ErrorCode::PledgeRequired,
         ErrorCode::NotReviewer,
+        ErrorCode::UnknownClass,
+        ErrorCode::NotClassTeacher,
+        ErrorCode::LateRefused,
+        ErrorCode::ResubmitClosed,
+        ErrorCode::SubmissionFileTooLarge,
+        ErrorCode::SubmissionTooLarge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -133,6 +145,12 @@ impl ErrorCode {
             ErrorCode::InvalidState => "invalid_state",
             ErrorCode::PledgeRequired => "pledge_required",
             ErrorCode::NotReviewer => "not_reviewer",
+            ErrorCode::UnknownClass => "unknown_class",
+            ErrorCode::NotClassTeacher => "not_class_teacher",
+            ErrorCode::LateRefused => "late_refused",
+            ErrorCode::ResubmitClosed => "resubmit_closed",
+            ErrorCode::SubmissionFileTooLarge => "submission_file_too_large",
+            ErrorCode::SubmissionTooLarge => "submission_too_large",
         }
     }
 
@@ -176,6 +194,12 @@ impl ErrorCode {
             ErrorCode::InvalidState => StatusCode::CONFLICT,
             ErrorCode::PledgeRequired => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::NotReviewer => StatusCode::FORBIDDEN,
+            ErrorCode::UnknownClass => StatusCode::NOT_FOUND,
+            ErrorCode::NotClassTeacher => StatusCode::FORBIDDEN,
+            ErrorCode::LateRefused => StatusCode::CONFLICT,
+            ErrorCode::ResubmitClosed => StatusCode::CONFLICT,
+            ErrorCode::SubmissionFileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::SubmissionTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 

@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::messaging::pages::router())
         .merge(crate::resources::pages::router())
         .merge(crate::spaces::pages_router())
+        .merge(crate::assignments::pages::router())
         .merge(crate::auth::oidc::router())
         // The JSON API: each feature's routes carry the full `/api/v1/…` path (a nested
         // router would strip and re-add the prefix on every request).
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::resources::routes::router())
         .merge(crate::spaces::router())
         .merge(crate::http::openapi::router())
+        .merge(crate::assignments::routes::router())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(body_limit))
         // Uploads carry their own, larger limit.
@@ -87,6 +89,9 @@ pub fn router(state: AppState) -> Router {
         // Resource uploads stream to disk and enforce KONGJIAN_RESOURCE_MAX_MB themselves.
         .merge(crate::resources::routes::upload_router())
         .merge(crate::resources::pages::upload_router())
+        // Hand-ins stream to disk and enforce KONGJIAN_SUBMISSION_MAX_MB / _TOTAL_MB themselves.
+        .merge(crate::assignments::routes::upload_router())
+        .merge(crate::assignments::pages::upload_router())
         .merge(
             roster::routes::upload_router()
                 .merge(roster::pages::router())

@@ -63,6 +63,7 @@ pub fn modules() -> Vec<Module> {
         module!("messaging" => crate::messaging::routes::Api),
         module!("resources" => crate::resources::routes::Api),
         module!("spaces" => crate::spaces::routes::Api),
+        module!("assignments" => crate::assignments::routes::Api),
     ]
 }
 

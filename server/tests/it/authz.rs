@@ -198,6 +198,14 @@ struct Made {
     in_review: String,
     in_review_2: String,
     draft: String,
+    // ── assignments (issue 7) ──
+    /// t1's assignment on k1 (points, due in a week), and st1's hand-in of it with a picture,
+    /// marked and returned by t1.
+    assignment: String,
+    submission: String,
+    submission_file: String,
+    /// A second assignment of t1's on k1, which the table's rows hand in to.
+    open_assignment: String,
 }
 
 /// The smallest PNG: its magic bytes are what the upload checks.
@@ -306,7 +314,51 @@ async fn make(app: &TestApp) -> Made {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+    // ── assignments (issue 7) ──
+    let due = (Utc::now() + chrono::TimeDelta::days(7)).to_rfc3339();
+    let mut set = Vec::new();
+    for title in ["表格作业", "表格作业二"] {
+        let (status, made) = post(
+            app,
+            &teacher,
+            "/api/v1/assignments",
+            serde_json::json!({"class": "k1", "title": title, "due_at": due, "scale": "points:10"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        set.push(made["id"].as_str().unwrap().to_owned());
+    }
+    let form = reqwest::multipart::Form::new()
+        .text("text", "我的作业")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("作业.png"),
+        );
+    let handed: Value = app
+        .client
+        .post(app.url(&format!("/api/v1/assignments/{}/submissions", set[0])))
+        .bearer_auth(token(app, "st1").await)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let submission = handed["id"].as_str().unwrap().to_owned();
+    let (status, _) = post(
+        app,
+        &teacher,
+        &format!("/api/v1/submissions/{submission}/feedback"),
+        serde_json::json!({"comment": "很好", "score": 9}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
     Made {
+        open_assignment: set[1].clone(),
+        assignment: set[0].clone(),
+        submission_file: handed["files"][0]["id"].as_str().unwrap().to_owned(),
+        submission,
         notice: notice["id"].as_str().unwrap().to_owned(),
         conversation,
         message: message["id"].as_str().unwrap().to_owned(),
@@ -338,6 +390,33 @@ fn table(import: &str, made: &Made) -> Vec<Row> {
     let resource_page = format!("/resources/{}", made.resource);
     // (The first one is approved by the review row above; the second stays unpublished.)
     let in_review_page = format!("/resources/{}", made.in_review_2);
+    // ── assignments (issue 7) ──
+    // The class's people: its teacher, pupils and their parents, and the administrators above.
+    const CLASS_K1: &[Actor] = &[
+        ParentOfChild,
+        ParentOfClassmate,
+        TeacherOfClass,
+        StudentSelf,
+        Classmate,
+        AdminOfSchool,
+        DistrictAdmin,
+    ];
+    // st1's own work: st1, their parent, their teacher, and the administrators above.
+    const OWN_WORK: &[Actor] = &[
+        ParentOfChild,
+        TeacherOfClass,
+        StudentSelf,
+        AdminOfSchool,
+        DistrictAdmin,
+    ];
+    const SETS_WORK: &[Actor] = &[TeacherOfClass, AdminOfSchool, DistrictAdmin];
+    let assignment = format!("/api/v1/assignments/{}", made.assignment);
+    let open_assignment = format!("/api/v1/assignments/{}", made.open_assignment);
+    let submission = format!("/api/v1/submissions/{}", made.submission);
+    let submission_file = format!("{submission}/files/{}", made.submission_file);
+    let assignment_page = format!("/assignments/{}", made.assignment);
+    let hand_in_page = format!("/assignments/{}/hand-in", made.open_assignment);
+    let submission_page = format!("/submissions/{}", made.submission);
     vec![
         // Public pages and the way in.
         row(get.clone(), "/", Page, EVERYONE),
@@ -786,6 +865,45 @@ fn table(import: &str, made: &Made) -> Vec<Row> {
         row(get.clone(), "/resources/new", Page, STAFF),
         row(get.clone(), &resource_page, Page, SCHOOL_S1).hidden(),
         row(get.clone(), &in_review_page, Page, &[TeacherOfClass, AdminOfSchool]).hidden(),
+        // ── assignments (issue 7) ──
+        // Setting work: the class's teacher and the administrators above it; the school's
+        // other people are refused, anyone else is told there is no such class.
+        row(post.clone(), "/api/v1/assignments", Api, SETS_WORK)
+            .body(Body::Json(serde_json::json!({"class": "k1", "title": "表格布置", "due_at": "2099-01-01T08:00:00+08:00", "scale": "bands"})))
+            .hidden(),
+        row(get.clone(), &assignment, Api, CLASS_K1).hidden(),
+        row(get.clone(), "/api/v1/classes/k1/assignments", Api, CLASS_K1).hidden(),
+        // The class's progress: its staff only, never pupils or families.
+        row(get.clone(), &format!("{assignment}/progress"), Api, SETS_WORK).hidden(),
+        row(get.clone(), "/api/v1/students/st1/assignments", Api, OWN_WORK).hidden(),
+        row(get.clone(), &submission, Api, OWN_WORK).hidden(),
+        row(get.clone(), &submission_file, Api, OWN_WORK).hidden(),
+        // Marking: the class's teacher alone.
+        row(post.clone(), &format!("{submission}/feedback"), Api, &[TeacherOfClass])
+            .body(Body::Json(serde_json::json!({"comment": "表格批改", "score": 8})))
+            .hidden(),
+        // Handing in: the class's pupils alone.
+        row(post.clone(), &format!("{open_assignment}/submissions"), Api, &[StudentSelf, Classmate])
+            .body(Body::Json(serde_json::json!({"text": "表格提交"})))
+            .hidden(),
+        // The assignment pages: the same rules as the API.
+        row(get.clone(), &assignment_page, Page, CLASS_K1).hidden(),
+        row(get.clone(), "/classes/k1/assignments", Page, CLASS_K1).hidden(),
+        row(get.clone(), "/classes/k1/assignments/new", Page, SETS_WORK).hidden(),
+        row(post.clone(), "/classes/k1/assignments/new", Page, SETS_WORK)
+            .body(Body::Form(vec![
+                ("title", "表格页面作业"),
+                ("due", "2099-01-01T08:00"),
+                ("scale", "bands"),
+            ]))
+            .hidden(),
+        row(get.clone(), &submission_page, Page, OWN_WORK).hidden(),
+        row(post.clone(), &format!("{submission_page}/feedback"), Page, &[TeacherOfClass])
+            .body(Body::Form(vec![("score", "7"), ("comment", "表格页面批改")]))
+            .hidden(),
+        row(post.clone(), &hand_in_page, Page, &[StudentSelf, Classmate])
+            .body(Body::Form(vec![("text", "表格页面提交")]))
+            .hidden(),
         // Ending someone's sessions: themselves and the admins.
         row(
             post.clone(),

@@ -3,6 +3,8 @@
 
 mod support;
 
+mod assignments;
+mod assignments_pages;
 mod authz;
 mod fixtures;
 mod foundation;
