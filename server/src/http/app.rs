@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::pages::router())
         .merge(crate::messaging::pages::router())
         .merge(crate::resources::pages::router())
+        .merge(crate::lessons::pages::router())
         .merge(crate::auth::oidc::router())
         // The JSON API: each feature's routes carry the full `/api/v1/…` path (a nested
         // router would strip and re-add the prefix on every request).
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::api_router())
         .merge(crate::messaging::router())
         .merge(crate::resources::routes::router())
+        .merge(crate::lessons::routes::router())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(body_limit))
         // Uploads carry their own, larger limit.
@@ -84,6 +86,9 @@ pub fn router(state: AppState) -> Router {
         // Resource uploads stream to disk and enforce KONGJIAN_RESOURCE_MAX_MB themselves.
         .merge(crate::resources::routes::upload_router())
         .merge(crate::resources::pages::upload_router())
+        // Lesson attachments stream to disk with the same limit.
+        .merge(crate::lessons::routes::upload_router())
+        .merge(crate::lessons::pages::upload_router())
         .merge(
             roster::routes::upload_router()
                 .merge(roster::pages::router())
