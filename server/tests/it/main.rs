@@ -6,6 +6,7 @@ mod support;
 mod authz;
 mod fixtures;
 mod foundation;
+mod lessons;
 mod messaging;
 mod messaging_pages;
 mod pages;
