@@ -371,6 +371,10 @@ on_both_databases! {
         assert_eq!(copy["attachments"].as_array().unwrap().len(), 1);
         let copied_url = copy["attachments"][0]["url"].as_str().unwrap();
         assert!(copy["body"].as_str().unwrap().contains(copied_url), "the picture follows the copy: {copy}");
+        // The picture's address survives the sanitiser, in the source and in the copy.
+        let (_, source) = read(&app, "t1", &id).await;
+        assert!(source["body_html"].as_str().unwrap().contains(&format!(r#"<img src="{url}" alt="叶片">"#)), "{source}");
+        assert!(copy["body_html"].as_str().unwrap().contains(&format!(r#"src="{copied_url}""#)), "{copy}");
 
         // A colleague's draft is not theirs to copy; once published in their school it is.
         let copy_path = format!("/api/v1/lessons/{id}/copy");

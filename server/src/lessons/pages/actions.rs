@@ -197,6 +197,9 @@ pub(super) async fn remove(
     answer_with(&state, &ctx, me, &id, result, Kept::default()).await
 }
 
+/// The resource form is a line of text.
+const FORM_LIMIT: usize = 16 * 1024;
+
 /// A resource named by its id or by the address of its page.
 fn resource_id(value: &str) -> String {
     let value = value.trim();
@@ -227,11 +230,13 @@ pub(super) async fn attach(
         // Only the owner's upload is read at all.
         attachments::may_add(&state, me, &id).await?;
         if content_type.starts_with("application/x-www-form-urlencoded") {
-            let Form(form) = Form::<ResourceField>::from_request(request, &state)
+            // Uploads have no body limit of their own: this small form gets one.
+            let body = axum::body::to_bytes(request.into_body(), FORM_LIMIT)
                 .await
-                .map_err(|e| invalid("body", e.body_text()))?;
-            kept.resource = form.resource.clone();
-            let rid = resource_id(&form.resource);
+                .map_err(|_| AppError::new(ErrorCode::PayloadTooLarge))?;
+            let pairs = form_pairs(&body);
+            kept.resource = form_value(&pairs, "resource").to_owned();
+            let rid = resource_id(&kept.resource);
             if rid.is_empty() {
                 return Err(invalid(
                     "resource",
@@ -263,12 +268,6 @@ pub(super) async fn attach(
     }
     .await;
     answer_with(&state, &ctx, me, &id, result, kept).await
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct ResourceField {
-    resource: String,
 }
 
 #[cfg(test)]
