@@ -1,6 +1,7 @@
 //! `/lessons`: for a teacher, the lessons they wrote (drafts, scheduled, published, with each
-//! class's state) and colleagues' published lessons they may copy; for a pupil or a parent,
-//! the lessons published to their (children's) classes, newest first.
+//! class's state) and colleagues' published lessons they may copy; for a pupil or a parent (a
+//! teacher who is a parent too), the lessons published to their (children's) classes, newest
+//! first.
 
 use askama::Template;
 use axum::extract::State;
@@ -40,7 +41,7 @@ pub(super) async fn page(State(state): State<AppState>, ctx: PageContext) -> Pag
     let me = &signed_in(&ctx, "/lessons")?.person;
     let w = Words::new(ctx.tr(&state.i18n));
     let viewer = Viewer::load(&state.db, me).await?;
-    let (mut mine, mut shared, mut classes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut mine, mut shared) = (Vec::new(), Vec::new());
     if viewer.writes() {
         for l in lists::mine(&state, me).await? {
             let mut meta = vec![
@@ -82,37 +83,9 @@ pub(super) async fn page(State(state): State<AppState>, ctx: PageContext) -> Pag
                 tags: Vec::new(),
             });
         }
-    } else {
-        let class_ids: Vec<String> = viewer
-            .studies
-            .iter()
-            .chain(viewer.children_in.iter())
-            .cloned()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let titles = access::classes_by_id(&state.db, class_ids.iter().cloned()).await?;
-        let rows =
-            lists::visible_in_classes(&state.db, &class_ids, state.clock.now(), CLASS_LESSONS)
-                .await
-                .map_err(AppError::from)?;
-        for r in rows {
-            let class = titles.get(&r.class_id).map(|c| c.title.clone());
-            classes.push(Line {
-                meta: format!(
-                    "{}{}",
-                    w.format(
-                        "lessons.list.by",
-                        &[("name", r.owner_name), ("when", when(&state, r.publish_at))]
-                    ),
-                    class.map(|c| format!(" · {c}")).unwrap_or_default()
-                ),
-                id: r.lesson_id,
-                title: r.title,
-                tags: Vec::new(),
-            });
-        }
     }
+    // Pupils and families (a teacher may be a parent too): the lessons of their classes.
+    let classes = class_lines(&state, w, &viewer).await?;
     let template = ListPage {
         page: layout(&ctx, &state, "lessons.list.title"),
         w,
@@ -122,4 +95,42 @@ pub(super) async fn page(State(state): State<AppState>, ctx: PageContext) -> Pag
         classes,
     };
     Ok(render(&template, ctx.lang))
+}
+
+/// The lessons shown to the classes the viewer is a pupil in, or their children are.
+async fn class_lines(
+    state: &AppState,
+    w: Words<'_>,
+    viewer: &Viewer,
+) -> Result<Vec<Line>, AppError> {
+    let mut classes = Vec::new();
+    let class_ids: Vec<String> = viewer
+        .studies
+        .iter()
+        .chain(viewer.children_in.iter())
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let titles = access::classes_by_id(&state.db, class_ids.iter().cloned()).await?;
+    let rows = lists::visible_in_classes(&state.db, &class_ids, state.clock.now(), CLASS_LESSONS)
+        .await
+        .map_err(AppError::from)?;
+    for r in rows {
+        let class = titles.get(&r.class_id).map(|c| c.title.clone());
+        classes.push(Line {
+            meta: format!(
+                "{}{}",
+                w.format(
+                    "lessons.list.by",
+                    &[("name", r.owner_name), ("when", when(state, r.publish_at))]
+                ),
+                class.map(|c| format!(" · {c}")).unwrap_or_default()
+            ),
+            id: r.lesson_id,
+            title: r.title,
+            tags: Vec::new(),
+        });
+    }
+    Ok(classes)
 }
