@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::resources::pages::router())
         .merge(crate::spaces::pages_router())
         .merge(crate::assignments::pages::router())
+        .merge(crate::lessons::pages::router())
         .merge(crate::auth::oidc::router())
         // The JSON API: each feature's routes carry the full `/api/v1/…` path (a nested
         // router would strip and re-add the prefix on every request).
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::spaces::router())
         .merge(crate::http::openapi::router())
         .merge(crate::assignments::routes::router())
+        .merge(crate::lessons::routes::router())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(body_limit))
         // Uploads carry their own, larger limit.
@@ -92,6 +94,9 @@ pub fn router(state: AppState) -> Router {
         // Hand-ins stream to disk and enforce KONGJIAN_SUBMISSION_MAX_MB / _TOTAL_MB themselves.
         .merge(crate::assignments::routes::upload_router())
         .merge(crate::assignments::pages::upload_router())
+        // Lesson attachments stream to disk with the same limit.
+        .merge(crate::lessons::routes::upload_router())
+        .merge(crate::lessons::pages::upload_router())
         .merge(
             roster::routes::upload_router()
                 .merge(roster::pages::router())

@@ -64,6 +64,7 @@ pub fn modules() -> Vec<Module> {
         module!("resources" => crate::resources::routes::Api),
         module!("spaces" => crate::spaces::routes::Api),
         module!("assignments" => crate::assignments::routes::Api),
+        module!("lessons" => crate::lessons::routes::Api),
     ]
 }
 

@@ -206,6 +206,8 @@ struct Made {
     submission_file: String,
     /// A second assignment of t1's on k1, which the table's rows hand in to.
     open_assignment: String,
+    // ── lessons (issue 7) ──
+    lessons: LessonsMade,
 }
 
 /// The smallest PNG: its magic bytes are what the upload checks.
@@ -367,6 +369,121 @@ async fn make(app: &TestApp) -> Made {
         draft: in_review.pop().unwrap(),
         in_review_2: in_review.pop().unwrap(),
         in_review: in_review.pop().unwrap(),
+        // ── lessons (issue 7) ──
+        lessons: lessons_made(app).await,
+    }
+}
+
+// ── lessons (issue 7) ──
+/// What the lesson rows act on: t1's lesson published to k1 (with three pictures and st1's
+/// question), a draft, one scheduled for tomorrow, and one the page withdraws.
+struct LessonsMade {
+    lesson: String,
+    draft: String,
+    scheduled: String,
+    withdraw: String,
+    attachment: String,
+    attachment_api: String,
+    attachment_page: String,
+    question: String,
+}
+
+impl LessonsMade {
+    fn api(&self, suffix: &str) -> String {
+        format!("/api/v1/lessons/{}{suffix}", self.lesson)
+    }
+
+    fn page(&self, suffix: &str) -> String {
+        format!("/lessons/{}{suffix}", self.lesson)
+    }
+}
+
+/// Those who see a lesson published to k1: the school's people (pupils and families of k1,
+/// its teacher, colleagues, the administrator) and the district's administrator.
+const LESSON_READERS: &[Actor] = &[
+    ParentOfChild,
+    ParentOfClassmate,
+    TeacherOfClass,
+    TeacherOfOtherClass,
+    StudentSelf,
+    Classmate,
+    AdminOfSchool,
+    DistrictAdmin,
+];
+
+/// k1's people: its pupils and their families, its teacher, and the administrators above it.
+const CLASS_K1: &[Actor] = &[
+    ParentOfChild,
+    ParentOfClassmate,
+    TeacherOfClass,
+    StudentSelf,
+    Classmate,
+    AdminOfSchool,
+    DistrictAdmin,
+];
+
+async fn lessons_made(app: &TestApp) -> LessonsMade {
+    use crate::messaging::{post, token};
+    let teacher = token(app, "t1").await;
+    let mut ids = Vec::new();
+    for title in ["勾股定理", "草稿课", "明天的课", "要撤回的课"] {
+        let (status, made) = post(
+            app,
+            &teacher,
+            "/api/v1/lessons",
+            serde_json::json!({"title": title, "body": "## 正文"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        ids.push(made["id"].as_str().unwrap().to_owned());
+    }
+    let tomorrow = (Utc::now() + chrono::TimeDelta::days(1)).to_rfc3339();
+    for (id, at) in [(&ids[0], None), (&ids[2], Some(tomorrow)), (&ids[3], None)] {
+        let (status, body) = post(
+            app,
+            &teacher,
+            &format!("/api/v1/lessons/{id}/publish"),
+            serde_json::json!({"classes": ["k1"], "at": at}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let mut pictures = Vec::new();
+    for _ in 0..3 {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("图.png"),
+        );
+        let made: Value = app
+            .client
+            .post(app.url(&format!("/api/v1/lessons/{}/attachments", ids[0])))
+            .bearer_auth(&teacher)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        pictures.push(made["id"].as_str().unwrap().to_owned());
+    }
+    let (status, asked) = post(
+        app,
+        &token(app, "st1").await,
+        &format!("/api/v1/lessons/{}/questions", ids[0]),
+        serde_json::json!({"class": "k1", "body": "为什么？"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{asked}");
+    LessonsMade {
+        lesson: ids[0].clone(),
+        draft: ids[1].clone(),
+        scheduled: ids[2].clone(),
+        withdraw: ids[3].clone(),
+        attachment: pictures[0].clone(),
+        attachment_api: pictures[1].clone(),
+        attachment_page: pictures[2].clone(),
+        question: asked["id"].as_str().unwrap().to_owned(),
     }
 }
 
@@ -391,16 +508,6 @@ fn table(import: &str, made: &Made) -> Vec<Row> {
     // (The first one is approved by the review row above; the second stays unpublished.)
     let in_review_page = format!("/resources/{}", made.in_review_2);
     // ── assignments (issue 7) ──
-    // The class's people: its teacher, pupils and their parents, and the administrators above.
-    const CLASS_K1: &[Actor] = &[
-        ParentOfChild,
-        ParentOfClassmate,
-        TeacherOfClass,
-        StudentSelf,
-        Classmate,
-        AdminOfSchool,
-        DistrictAdmin,
-    ];
     // st1's own work: st1, their parent, their teacher, and the administrators above.
     const OWN_WORK: &[Actor] = &[
         ParentOfChild,
@@ -904,6 +1011,156 @@ fn table(import: &str, made: &Made) -> Vec<Row> {
         row(post.clone(), &hand_in_page, Page, &[StudentSelf, Classmate])
             .body(Body::Form(vec![("text", "表格页面提交")]))
             .hidden(),
+        // ── lessons (issue 7) ──
+        // A lesson published to k1: the school's people; its history, the staff of k1.
+        row(get.clone(), &made.lessons.api(""), Api, LESSON_READERS).hidden(),
+        row(
+            get.clone(),
+            &made.lessons.api("/versions"),
+            Api,
+            &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
+        )
+        .hidden(),
+        // Scheduled for tomorrow: its owner and k1's administrators; a draft: its owner.
+        row(
+            get.clone(),
+            &format!("/api/v1/lessons/{}", made.lessons.scheduled),
+            Api,
+            &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
+        )
+        .hidden(),
+        row(
+            get.clone(),
+            &format!("/api/v1/lessons/{}", made.lessons.draft),
+            Api,
+            &[TeacherOfClass],
+        )
+        .hidden(),
+        row(get.clone(), "/api/v1/classes/k1/lessons", Api, CLASS_K1).hidden(),
+        row(get.clone(), "/api/v1/me/lessons", Api, SIGNED_IN),
+        row(get.clone(), "/api/v1/lessons/shared", Api, SIGNED_IN),
+        // Teachers of a class and administrators write lessons.
+        row(post.clone(), "/api/v1/lessons", Api, STAFF).body(Body::Json(
+            serde_json::json!({"title": "表格课", "body": "正文"}),
+        )),
+        // Its owner edits, publishes and withdraws (k2: refused as not published, past the check).
+        row(Method::PATCH, &made.lessons.api(""), Api, &[TeacherOfClass])
+            .hidden()
+            .body(Body::Json(serde_json::json!({"title": "勾股定理（修订）"}))),
+        row(post.clone(), &made.lessons.api("/publish"), Api, &[TeacherOfClass])
+            .hidden()
+            .body(Body::Json(serde_json::json!({"classes": ["k1"]}))),
+        row(post.clone(), &made.lessons.api("/unpublish"), Api, &[TeacherOfClass])
+            .hidden()
+            .body(Body::Json(serde_json::json!({"classes": ["k2"]}))),
+        // Copies: one's own, or a colleague's published lesson (the school's staff).
+        row(
+            post.clone(),
+            &made.lessons.api("/copy"),
+            Api,
+            &[TeacherOfClass, TeacherOfOtherClass, AdminOfSchool, DistrictAdmin],
+        )
+        .hidden(),
+        row(
+            post.clone(),
+            &format!("/api/v1/lessons/{}/copy", made.lessons.draft),
+            Api,
+            &[TeacherOfClass],
+        )
+        .hidden(),
+        // Attachments: read as the lesson; removed by its owner.
+        row(
+            get.clone(),
+            &made.lessons.api(&format!("/attachments/{}", made.lessons.attachment)),
+            Api,
+            LESSON_READERS,
+        )
+        .hidden(),
+        row(
+            Method::DELETE,
+            &made.lessons.api(&format!("/attachments/{}", made.lessons.attachment_api)),
+            Api,
+            &[TeacherOfClass],
+        )
+        .hidden(),
+        // Questions: k1's pupils ask, its teacher answers, k1's people read.
+        row(post.clone(), &made.lessons.api("/questions"), Api, &[StudentSelf, Classmate])
+            .hidden()
+            .body(Body::Json(serde_json::json!({"class": "k1", "body": "表格提问"}))),
+        row(
+            post.clone(),
+            &made.lessons.api(&format!("/questions/{}/answers", made.lessons.question)),
+            Api,
+            &[TeacherOfClass],
+        )
+        .hidden()
+        .body(Body::Json(serde_json::json!({"body": "表格回答"}))),
+        row(get.clone(), &made.lessons.api("/questions?class=k1"), Api, CLASS_K1).hidden(),
+        // The lesson pages: the same rules as the API.
+        row(get.clone(), "/lessons", Page, SIGNED_IN),
+        row(get.clone(), "/lessons/new", Page, STAFF),
+        row(post.clone(), "/lessons/new", Page, STAFF)
+            .body(Body::Form(vec![("title", "表格页面课"), ("body", "正文")])),
+        row(get.clone(), &made.lessons.page(""), Page, LESSON_READERS).hidden(),
+        row(get.clone(), &made.lessons.page("/edit"), Page, &[TeacherOfClass]).hidden(),
+        row(post.clone(), &made.lessons.page("/edit"), Page, &[TeacherOfClass])
+            .hidden()
+            .body(Body::Form(vec![("title", "勾股定理"), ("body", "## 正文")])),
+        row(
+            get.clone(),
+            &made.lessons.page("/history"),
+            Page,
+            &[TeacherOfClass, AdminOfSchool, DistrictAdmin],
+        )
+        .hidden(),
+        row(post.clone(), &made.lessons.page("/publish"), Page, &[TeacherOfClass])
+            .hidden()
+            .body(Body::Form(vec![("classes", "k1")])),
+        row(
+            post.clone(),
+            &format!("/lessons/{}/unpublish", made.lessons.withdraw),
+            Page,
+            &[TeacherOfClass],
+        )
+        .hidden()
+        .body(Body::Form(vec![("class", "k1")])),
+        row(
+            post.clone(),
+            &made.lessons.page("/copy"),
+            Page,
+            &[TeacherOfClass, TeacherOfOtherClass, AdminOfSchool, DistrictAdmin],
+        )
+        .hidden(),
+        row(post.clone(), &made.lessons.page("/questions"), Page, &[StudentSelf, Classmate])
+            .hidden()
+            .body(Body::Form(vec![("class", "k1"), ("body", "表格页面提问")])),
+        row(
+            post.clone(),
+            &made.lessons.page(&format!("/questions/{}/answers", made.lessons.question)),
+            Page,
+            &[TeacherOfClass],
+        )
+        .hidden()
+        .body(Body::Form(vec![("body", "表格页面回答")])),
+        row(
+            post.clone(),
+            &made.lessons.page(&format!("/attachments/{}/remove", made.lessons.attachment_page)),
+            Page,
+            &[TeacherOfClass],
+        )
+        .hidden(),
+        // Attaching the published resource: by the page's form, then again through the API
+        // (refused as already attached: past the check).
+        row(post.clone(), &made.lessons.page("/attachments"), Page, &[TeacherOfClass])
+            .hidden()
+            // (A form's values are static here: the id is leaked once, for this one row.)
+            .body(Body::Form(vec![(
+                "resource",
+                Box::leak(made.resource.clone().into_boxed_str()),
+            )])),
+        row(post.clone(), &made.lessons.api("/attachments"), Api, &[TeacherOfClass])
+            .hidden()
+            .body(Body::Json(serde_json::json!({"resource": made.resource}))),
         // Ending someone's sessions: themselves and the admins.
         row(
             post.clone(),

@@ -8,6 +8,7 @@ mod assignments_pages;
 mod authz;
 mod fixtures;
 mod foundation;
+mod lessons;
 mod messaging;
 mod messaging_pages;
 mod openapi;
