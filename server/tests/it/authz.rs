@@ -411,6 +411,18 @@ const LESSON_READERS: &[Actor] = &[
     DistrictAdmin,
 ];
 
+/// s1's people and the district's administrator.
+const SCHOOL_S1_AND_DISTRICT: &[Actor] = &[
+    ParentOfChild,
+    ParentOfClassmate,
+    TeacherOfClass,
+    TeacherOfOtherClass,
+    StudentSelf,
+    Classmate,
+    AdminOfSchool,
+    DistrictAdmin,
+];
+
 /// k1's people: its pupils and their families, its teacher, and the administrators above it.
 const CLASS_K1: &[Actor] = &[
     ParentOfChild,
@@ -584,6 +596,14 @@ fn table(import: &str, made: &Made) -> Vec<Row> {
         row(get.clone(), "/account", Page, SIGNED_IN),
         // The classes one may issue codes for: everyone signed in sees their own (maybe empty) list.
         row(get.clone(), "/classes/codes", Page, SIGNED_IN),
+        // ── spaces (issue 7) ──
+        // One's own space; a class's space for its people; a school's space for its people.
+        row(get.clone(), "/space", Page, SIGNED_IN),
+        row(get.clone(), "/api/v1/me/space", Api, SIGNED_IN),
+        row(get.clone(), "/classes/k1", Page, CLASS_K1).hidden(),
+        row(get.clone(), "/api/v1/classes/k1/space", Api, CLASS_K1).hidden(),
+        row(get.clone(), "/schools/s1", Page, SCHOOL_S1_AND_DISTRICT).hidden(),
+        row(get.clone(), "/api/v1/schools/s1/space", Api, SCHOOL_S1_AND_DISTRICT).hidden(),
         // A pupil: themselves, their parent, their teacher, their school's and district's admins.
         row(
             get.clone(),
