@@ -49,10 +49,13 @@ pub enum ErrorCode {
     InvalidState,
     PledgeRequired,
     NotReviewer,
+    AnswersClosed,
+    ActivityFull,
+    ActivityCancelled,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 38] = [
+    pub const ALL: [ErrorCode; 41] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
@@ -91,6 +94,9 @@ impl ErrorCode {
         ErrorCode::InvalidState,
         ErrorCode::PledgeRequired,
         ErrorCode::NotReviewer,
+        ErrorCode::AnswersClosed,
+        ErrorCode::ActivityFull,
+        ErrorCode::ActivityCancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -133,6 +139,9 @@ impl ErrorCode {
             ErrorCode::InvalidState => "invalid_state",
             ErrorCode::PledgeRequired => "pledge_required",
             ErrorCode::NotReviewer => "not_reviewer",
+            ErrorCode::AnswersClosed => "answers_closed",
+            ErrorCode::ActivityFull => "activity_full",
+            ErrorCode::ActivityCancelled => "activity_cancelled",
         }
     }
 
@@ -176,6 +185,9 @@ impl ErrorCode {
             ErrorCode::InvalidState => StatusCode::CONFLICT,
             ErrorCode::PledgeRequired => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::NotReviewer => StatusCode::FORBIDDEN,
+            ErrorCode::AnswersClosed => StatusCode::CONFLICT,
+            ErrorCode::ActivityFull => StatusCode::CONFLICT,
+            ErrorCode::ActivityCancelled => StatusCode::CONFLICT,
         }
     }
 

@@ -73,6 +73,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::api_router())
         .merge(crate::messaging::router())
         .merge(crate::resources::routes::router())
+        .merge(crate::activities::router())
+        .merge(crate::growth::router())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(body_limit))
         // Uploads carry their own, larger limit.

@@ -3,9 +3,11 @@
 
 mod support;
 
+mod activities;
 mod authz;
 mod fixtures;
 mod foundation;
+mod growth;
 mod messaging;
 mod messaging_pages;
 mod pages;

@@ -1,0 +1,653 @@
+//! Activities: creating one, what each person sees of one, the class's and the school's
+//! lists, cancelling, and the reads the spaces pages use. Answers are in `answers`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::access::{self, Standing};
+use super::entity::{activity, answer};
+use crate::error::{AppError, ErrorCode};
+use crate::markdown;
+use crate::people::{relations, store};
+use crate::roster::entity::{class, person};
+use crate::state::AppState;
+
+pub const MAX_TITLE: usize = 200;
+pub const MAX_DESCRIPTION: usize = 20_000;
+pub const MAX_PLACE: usize = 200;
+pub const MAX_QUESTION: usize = 500;
+pub const MAX_REASON: usize = 500;
+pub const MAX_CAPACITY: i64 = 100_000;
+/// The most activities a list answers with (newest start first).
+pub const LIST_LIMIT: u64 = 200;
+
+/// What families answer per child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    None,
+    Signup,
+    Permission,
+}
+
+impl Ask {
+    pub fn parse(value: &str) -> Option<Ask> {
+        Some(match value.trim() {
+            "" | "none" => Ask::None,
+            "signup" => Ask::Signup,
+            "permission" => Ask::Permission,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ask::None => "none",
+            Ask::Signup => "signup",
+            Ask::Permission => "permission",
+        }
+    }
+}
+
+/// A number as JSON sends it, or as a form's text.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Count {
+    Number(i64),
+    Text(String),
+}
+
+/// `POST /api/v1/activities`. Times are RFC 3339 (`2026-12-10T08:30:00+08:00`), or a local
+/// time of the school's time zone (`2026-12-10 08:30`, as a form's datetime field sends it).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewActivity {
+    /// The class's sourcedId, for a class activity.
+    pub class: Option<String>,
+    /// The school's sourcedId, for a school-wide activity.
+    pub school: Option<String>,
+    pub title: String,
+    /// Plain text or Markdown.
+    pub description: String,
+    pub place: String,
+    #[schema(example = "2026-12-10T08:30:00+08:00")]
+    pub starts_at: String,
+    pub ends_at: Option<String>,
+    /// Places, for a sign-up.
+    #[schema(value_type = Option<i64>)]
+    pub capacity: Option<Count>,
+    /// `none`, `signup` or `permission`.
+    #[schema(example = "permission")]
+    pub ask: String,
+    #[schema(example = "是否同意孩子参加春游？")]
+    pub question: String,
+    /// Answers are taken until then (at the latest until the start).
+    pub deadline: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonRef {
+    pub sourced_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClassRef {
+    pub sourced_id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SchoolRef {
+    pub sourced_id: String,
+    pub name: String,
+}
+
+/// An activity as lists show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Summary {
+    pub id: String,
+    pub title: String,
+    pub place: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub capacity: Option<i32>,
+    pub ask: String,
+    pub question: String,
+    pub deadline: Option<DateTime<Utc>>,
+    /// Answers are taken until then: the deadline, or else the start.
+    pub answers_close_at: DateTime<Utc>,
+    pub class: Option<ClassRef>,
+    pub school: SchoolRef,
+    pub organiser: PersonRef,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+}
+
+/// One child's answer as their family sees it (`answer` is null until given).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChildAnswer {
+    pub student: PersonRef,
+    pub answer: Option<String>,
+    pub note: String,
+    pub answered_by: Option<PersonRef>,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+/// Yes and no, for the organisers only.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Counts {
+    pub yes: u64,
+    pub no: u64,
+    pub unanswered: u64,
+    /// Pupils the activity is for.
+    pub pupils: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct May {
+    /// Answer for a child now.
+    pub answer: bool,
+    /// See every answer, the counts and the CSV.
+    pub manage: bool,
+    pub cancel: bool,
+}
+
+/// `GET /api/v1/activities/{id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Detail {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub description: String,
+    /// The description rendered and sanitised.
+    pub description_html: String,
+    /// Answers are taken now.
+    pub open: bool,
+    /// A sign-up whose places are all taken.
+    pub full: bool,
+    /// The caller's children's answers (a parent), or their own (a pupil).
+    pub my_answers: Vec<ChildAnswer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<Counts>,
+    pub may: May,
+}
+
+pub(crate) fn invalid(field: &str, hint: impl Into<String>) -> AppError {
+    AppError::new(ErrorCode::InvalidField)
+        .with_arg("field", field.to_owned())
+        .with_arg("hint", hint)
+}
+
+/// A trimmed text of at most `max` characters; `required` refuses an empty one.
+pub(crate) fn text(field: &str, value: &str, max: usize, required: bool) -> Result<String, AppError> {
+    let v = value.trim();
+    let len = v.chars().count();
+    if required && len == 0 {
+        return Err(invalid(field, "不能为空 / must not be empty"));
+    }
+    if len > max {
+        return Err(invalid(
+            field,
+            format!("最多 {max} 个字，现在 {len} 个 / at most {max} characters, got {len}"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// A value that was given (a form's empty field is not).
+pub(crate) fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A time in RFC 3339, or a local time of the school's zone.
+pub fn parse_time(field: &str, value: &str, zone: chrono_tz::Tz) -> Result<DateTime<Utc>, AppError> {
+    let v = value.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(v, format)
+            && let Some(t) = zone.from_local_datetime(&naive).earliest()
+        {
+            return Ok(t.with_timezone(&Utc));
+        }
+    }
+    Err(invalid(
+        field,
+        format!(
+            "“{value}”不是时间，请写成 2026-12-10T08:30:00+08:00 或 2026-12-10 08:30 / \"{value}\" is not a time: use RFC 3339 or a local time such as 2026-12-10 08:30"
+        ),
+    ))
+}
+
+/// A time as the school reads it.
+pub fn local(state: &AppState, at: DateTime<Utc>) -> String {
+    at.with_timezone(&state.config.time_zone)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// Markdown rendered and sanitised; text that cannot be rendered is shown escaped.
+pub(crate) fn render(source: &str) -> String {
+    markdown::render(source)
+        .unwrap_or_else(|_| format!("<pre>{}</pre>", crate::search::escape(source)))
+}
+
+/// The last moment families may answer.
+pub fn answers_close_at(a: &activity::Model) -> DateTime<Utc> {
+    a.deadline.unwrap_or(a.starts_at)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<activity::Model, AppError> {
+    activity::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+/// The activity and what `viewer` may do with it; 404 for those it is not for.
+pub async fn visible(
+    state: &AppState,
+    viewer: &person::Model,
+    id: &str,
+) -> Result<(activity::Model, Standing), AppError> {
+    let a = find(&state.db, id).await?;
+    let standing = access::standing(&state.db, viewer, &a).await?;
+    if !standing.sees() {
+        return Err(AppError::not_found());
+    }
+    Ok((a, standing))
+}
+
+/// `POST /api/v1/activities`.
+pub async fn create(
+    state: &AppState,
+    caller: &person::Model,
+    input: NewActivity,
+) -> Result<activity::Model, AppError> {
+    let (org_id, class_id) = place_of(state, caller, &input).await?;
+    let zone = state.config.time_zone;
+    let now = state.clock.now();
+    let title = text("title", &input.title, MAX_TITLE, true)?;
+    let description = text("description", &input.description, MAX_DESCRIPTION, false)?;
+    markdown::render(&description).map_err(|r| r.into_error("description"))?;
+    let place = text("place", &input.place, MAX_PLACE, true)?;
+    if input.starts_at.trim().is_empty() {
+        return Err(invalid("starts_at", "请填写开始时间 / give the start time"));
+    }
+    let starts_at = parse_time("starts_at", &input.starts_at, zone)?;
+    if starts_at <= now {
+        return Err(invalid(
+            "starts_at",
+            format!("开始时间已过（现在是 {}）/ the start is in the past", local(state, now)),
+        ));
+    }
+    let ends_at = given(&input.ends_at)
+        .map(|v| parse_time("ends_at", v, zone))
+        .transpose()?;
+    if let Some(end) = ends_at
+        && end <= starts_at
+    {
+        return Err(invalid(
+            "ends_at",
+            "结束时间必须晚于开始时间 / the end must come after the start",
+        ));
+    }
+    let ask = Ask::parse(&input.ask).ok_or_else(|| {
+        invalid("ask", "应为 none、signup 或 permission / use none, signup or permission")
+    })?;
+    let question = text("question", &input.question, MAX_QUESTION, ask != Ask::None)?;
+    let capacity = parse_capacity(&input.capacity)?;
+    if capacity.is_some() && ask != Ask::Signup {
+        return Err(invalid(
+            "capacity",
+            "名额只适用于报名（ask 为 signup）/ places apply to a sign-up (ask: signup)",
+        ));
+    }
+    let deadline = given(&input.deadline)
+        .map(|v| parse_time("deadline", v, zone))
+        .transpose()?;
+    if let Some(d) = deadline {
+        if ask == Ask::None {
+            return Err(invalid(
+                "deadline",
+                "不征求回复的活动没有截止时间 / an activity that asks nothing has no deadline",
+            ));
+        }
+        if d > starts_at {
+            return Err(invalid(
+                "deadline",
+                "截止时间不能晚于活动开始时间 / the deadline must not be after the start",
+            ));
+        }
+        if d <= now {
+            return Err(invalid("deadline", "截止时间已过 / the deadline is in the past"));
+        }
+    }
+    let model = activity::Model {
+        id: uuid::Uuid::now_v7().to_string(),
+        org_id,
+        class_id,
+        organiser_id: caller.id.clone(),
+        title,
+        description,
+        place,
+        starts_at,
+        ends_at,
+        capacity: capacity.map(|c| c as i32),
+        ask: ask.as_str().to_owned(),
+        question: if ask == Ask::None { String::new() } else { question },
+        deadline,
+        created_at: now,
+        updated_at: now,
+        cancelled_at: None,
+        cancel_reason: None,
+    };
+    activity::Entity::insert(activity::ActiveModel::from(model.clone()))
+        .exec_without_returning(&state.db)
+        .await?;
+    Ok(model)
+}
+
+fn parse_capacity(value: &Option<Count>) -> Result<Option<i64>, AppError> {
+    let n = match value {
+        None => return Ok(None),
+        Some(Count::Number(n)) => *n,
+        Some(Count::Text(t)) if t.trim().is_empty() => return Ok(None),
+        Some(Count::Text(t)) => t.trim().parse::<i64>().map_err(|_| {
+            invalid("capacity", format!("“{t}”不是整数 / \"{t}\" is not a whole number"))
+        })?,
+    };
+    if !(1..=MAX_CAPACITY).contains(&n) {
+        return Err(invalid(
+            "capacity",
+            format!("名额应在 1 到 {MAX_CAPACITY} 之间 / between 1 and {MAX_CAPACITY}"),
+        ));
+    }
+    Ok(Some(n))
+}
+
+/// The school and class of a new activity, checking the caller may organise it there: a
+/// class's teachers and its school's administrators; a school's administrators.
+async fn place_of(
+    state: &AppState,
+    caller: &person::Model,
+    input: &NewActivity,
+) -> Result<(String, Option<String>), AppError> {
+    match (given(&input.class), given(&input.school)) {
+        (Some(_), Some(_)) => Err(invalid(
+            "class / school",
+            "只能填写班级或学校之一 / give a class or a school, not both",
+        )),
+        (None, None) => Err(invalid(
+            "class / school",
+            "请填写班级（class）或学校（school）/ give a class or a school",
+        )),
+        (Some(sid), None) => {
+            let c = relations::class_by_sourced_id(&state.db, sid)
+                .await?
+                .ok_or_else(|| invalid("class", format!("没有编号为 {sid} 的班级 / no class {sid}")))?;
+            if !(relations::teaches(&state.db, caller, &c.id).await?
+                || relations::administers_org(&state.db, caller, &c.school_id).await?)
+            {
+                return Err(AppError::new(ErrorCode::Forbidden));
+            }
+            Ok((c.school_id, Some(c.id)))
+        }
+        (None, Some(sid)) => {
+            let school = access::school_by_sourced_id(&state.db, sid)
+                .await?
+                .ok_or_else(|| invalid("school", format!("没有编号为 {sid} 的学校 / no school {sid}")))?;
+            if !relations::administers_org(&state.db, caller, &school.id).await? {
+                return Err(AppError::new(ErrorCode::Forbidden));
+            }
+            Ok((school.id, None))
+        }
+    }
+}
+
+/// Summaries of these activities, with names looked up in three queries.
+pub async fn summaries(
+    db: &impl ConnectionTrait,
+    list: &[activity::Model],
+) -> Result<Vec<Summary>, DbErr> {
+    let people = store::people_by_id(db, list.iter().map(|a| a.organiser_id.clone()).collect()).await?;
+    let class_ids: BTreeSet<String> = list.iter().filter_map(|a| a.class_id.clone()).collect();
+    let classes: HashMap<String, class::Model> = class::Entity::find()
+        .filter(class::Column::Id.is_in(class_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let orgs = store::orgs_by_id(db, list.iter().map(|a| a.org_id.clone()).collect()).await?;
+    Ok(list
+        .iter()
+        .map(|a| Summary {
+            id: a.id.clone(),
+            title: a.title.clone(),
+            place: a.place.clone(),
+            starts_at: a.starts_at,
+            ends_at: a.ends_at,
+            capacity: a.capacity,
+            ask: a.ask.clone(),
+            question: a.question.clone(),
+            deadline: a.deadline,
+            answers_close_at: answers_close_at(a),
+            class: a.class_id.as_ref().and_then(|id| classes.get(id)).map(|c| ClassRef {
+                sourced_id: c.sourced_id.clone(),
+                title: c.title.clone(),
+            }),
+            school: orgs.get(&a.org_id).map_or_else(
+                || SchoolRef { sourced_id: String::new(), name: String::new() },
+                |o| SchoolRef { sourced_id: o.sourced_id.clone(), name: o.name.clone() },
+            ),
+            organiser: person_ref(people.get(&a.organiser_id)),
+            cancelled_at: a.cancelled_at,
+            cancel_reason: a.cancel_reason.clone(),
+        })
+        .collect())
+}
+
+pub(crate) fn person_ref(p: Option<&person::Model>) -> PersonRef {
+    p.map_or_else(
+        || PersonRef { sourced_id: String::new(), name: String::new() },
+        |p| PersonRef { sourced_id: p.sourced_id.clone(), name: p.display_name.clone() },
+    )
+}
+
+/// Whether answers are taken now.
+pub fn open(a: &activity::Model, now: DateTime<Utc>) -> bool {
+    a.cancelled_at.is_none() && a.ask != Ask::None.as_str() && now <= answers_close_at(a)
+}
+
+async fn yes_count(db: &impl ConnectionTrait, activity_id: &str) -> Result<u64, DbErr> {
+    answer::Entity::find()
+        .filter(answer::Column::ActivityId.eq(activity_id))
+        .filter(answer::Column::Answer.eq("yes"))
+        .count(db)
+        .await
+}
+
+/// `GET /api/v1/activities/{id}`: the activity for one of its people; the caller's
+/// children's answers; the counts for its organisers.
+pub async fn detail(state: &AppState, viewer: &person::Model, id: &str) -> Result<Detail, AppError> {
+    let (a, st) = visible(state, viewer, id).await?;
+    let db = &state.db;
+    let summary = summaries(db, std::slice::from_ref(&a)).await?.remove(0);
+    let mut mine: Vec<person::Model> = st.children.clone();
+    if st.pupil {
+        mine.push(viewer.clone());
+    }
+    let rows: HashMap<String, answer::Model> = answer::Entity::find()
+        .filter(answer::Column::ActivityId.eq(a.id.as_str()))
+        .filter(answer::Column::StudentId.is_in(mine.iter().map(|p| p.id.clone())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.student_id.clone(), r))
+        .collect();
+    let by = store::people_by_id(db, rows.values().map(|r| r.answered_by.clone()).collect()).await?;
+    let my_answers = mine
+        .iter()
+        .map(|child| {
+            let row = rows.get(&child.id);
+            ChildAnswer {
+                student: person_ref(Some(child)),
+                answer: row.map(|r| r.answer.clone()),
+                note: row.map(|r| r.note.clone()).unwrap_or_default(),
+                answered_by: row.map(|r| person_ref(by.get(&r.answered_by))),
+                answered_at: row.map(|r| r.updated_at),
+            }
+        })
+        .collect();
+    let counts = if st.manages() {
+        Some(super::answers::counts(db, &a).await?)
+    } else {
+        None
+    };
+    let full = match a.capacity {
+        Some(c) if a.ask == Ask::Signup.as_str() => yes_count(db, &a.id).await? >= c as u64,
+        _ => false,
+    };
+    let is_open = open(&a, state.clock.now());
+    Ok(Detail {
+        summary,
+        description_html: render(&a.description),
+        description: a.description.clone(),
+        open: is_open,
+        full,
+        my_answers,
+        counts,
+        may: May {
+            answer: is_open && !st.children.is_empty(),
+            manage: st.manages(),
+            cancel: st.cancels() && a.cancelled_at.is_none(),
+        },
+    })
+}
+
+/// `GET /api/v1/classes/{sourcedId}/activities`: the class's activities, for its people.
+pub async fn for_class(state: &AppState, viewer: &person::Model, class: &str) -> Result<Vec<Summary>, AppError> {
+    let c = relations::class_by_sourced_id(&state.db, class)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if !access::class_member(&state.db, viewer, &c).await? {
+        return Err(AppError::not_found());
+    }
+    let list = activity::Entity::find()
+        .filter(activity::Column::ClassId.eq(c.id.as_str()))
+        .order_by_desc(activity::Column::StartsAt)
+        .limit(LIST_LIMIT)
+        .all(&state.db)
+        .await?;
+    Ok(summaries(&state.db, &list).await?)
+}
+
+/// `GET /api/v1/schools/{sourcedId}/activities`: the school-wide activities, for its people.
+pub async fn for_school(state: &AppState, viewer: &person::Model, school: &str) -> Result<Vec<Summary>, AppError> {
+    let org = access::school_by_sourced_id(&state.db, school)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if !access::school_member(&state.db, viewer, &org.id).await? {
+        return Err(AppError::not_found());
+    }
+    let list = activity::Entity::find()
+        .filter(activity::Column::OrgId.eq(org.id.as_str()))
+        .filter(activity::Column::ClassId.is_null())
+        .order_by_desc(activity::Column::StartsAt)
+        .limit(LIST_LIMIT)
+        .all(&state.db)
+        .await?;
+    Ok(summaries(&state.db, &list).await?)
+}
+
+/// `POST /api/v1/activities/{id}/cancel`: the organiser or an administrator of the school,
+/// with the reason the families are told. Nothing is deleted; answers stay.
+pub async fn cancel(
+    state: &AppState,
+    caller: &person::Model,
+    id: &str,
+    reason: &str,
+) -> Result<activity::Model, AppError> {
+    let (a, st) = visible(state, caller, id).await?;
+    if !st.cancels() {
+        return Err(AppError::new(ErrorCode::Forbidden));
+    }
+    if let Some(at) = a.cancelled_at {
+        return Err(cancelled(state, at, a.cancel_reason.as_deref()));
+    }
+    let reason = text("reason", reason, MAX_REASON, true)?;
+    let now = state.clock.now();
+    let mut active = a.into_active_model();
+    active.cancelled_at = sea_orm::Set(Some(now));
+    active.cancel_reason = sea_orm::Set(Some(reason));
+    active.updated_at = sea_orm::Set(now);
+    Ok(active.update(&state.db).await?)
+}
+
+/// The error for acting on a cancelled activity.
+pub(crate) fn cancelled(state: &AppState, at: DateTime<Utc>, reason: Option<&str>) -> AppError {
+    AppError::new(ErrorCode::ActivityCancelled)
+        .with_arg("at", local(state, at))
+        .with_arg("reason", reason.unwrap_or("").to_owned())
+}
+
+/// For the spaces pages: activities of these classes, and school-wide ones of these schools,
+/// that have not ended, soonest first; cancelled ones left out. One query. The caller has
+/// decided the viewer belongs to these classes and schools.
+pub async fn upcoming_for_classes(
+    db: &impl ConnectionTrait,
+    class_ids: &BTreeSet<String>,
+    org_ids: &BTreeSet<String>,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<activity::Model>, DbErr> {
+    if class_ids.is_empty() && org_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut whose = Condition::any();
+    if !class_ids.is_empty() {
+        whose = whose.add(activity::Column::ClassId.is_in(class_ids.iter().cloned()));
+    }
+    if !org_ids.is_empty() {
+        whose = whose.add(
+            Condition::all()
+                .add(activity::Column::ClassId.is_null())
+                .add(activity::Column::OrgId.is_in(org_ids.iter().cloned())),
+        );
+    }
+    let not_ended = Condition::any()
+        .add(activity::Column::EndsAt.gte(now))
+        .add(
+            Condition::all()
+                .add(activity::Column::EndsAt.is_null())
+                .add(activity::Column::StartsAt.gte(now)),
+        );
+    activity::Entity::find()
+        .filter(whose)
+        .filter(not_ended)
+        .filter(activity::Column::CancelledAt.is_null())
+        .order_by_asc(activity::Column::StartsAt)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Take the activity's row lock (PostgreSQL) or the write lock (SQLite) first in a
+/// transaction, so answers that count places are decided one at a time.
+pub(crate) async fn lock(db: &impl ConnectionTrait, id: &str) -> Result<(), DbErr> {
+    activity::Entity::update_many()
+        .col_expr(activity::Column::Id, Expr::col(activity::Column::Id))
+        .filter(activity::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
