@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -148,14 +148,18 @@ pub async fn list(
     for a in &mut announcements {
         a.may_withdraw = admin;
     }
-    Ok(AnnouncementPage { announcements, next })
+    Ok(AnnouncementPage {
+        announcements,
+        next,
+    })
 }
 
 async fn views(
     db: &impl ConnectionTrait,
     rows: Vec<announcement::Model>,
 ) -> Result<Vec<AnnouncementView>, DbErr> {
-    let authors = store::people_by_id(db, rows.iter().map(|r| r.author_id.clone()).collect()).await?;
+    let authors =
+        store::people_by_id(db, rows.iter().map(|r| r.author_id.clone()).collect()).await?;
     Ok(rows
         .into_iter()
         .map(|r| AnnouncementView {
@@ -189,7 +193,7 @@ pub async fn announcements_for_org(
 }
 
 /// `POST /api/v1/announcements/{id}/withdraw`: an administrator of the school hides it
-/// (kept, with the time). Withdrawn ones are not found.
+/// (kept, with the time). Withdrawing it again changes nothing and succeeds.
 pub async fn withdraw(
     state: &AppState,
     caller: &person::Model,
@@ -198,13 +202,15 @@ pub async fn withdraw(
     let a = announcement::Entity::find_by_id(id.to_owned())
         .one(&state.db)
         .await?
-        .filter(|a| a.withdrawn_at.is_none())
         .ok_or_else(AppError::not_found)?;
     if !access::school_member(&state.db, caller, &a.org_id).await? {
         return Err(AppError::not_found());
     }
     if !relations::administers_org(&state.db, caller, &a.org_id).await? {
         return Err(AppError::new(ErrorCode::Forbidden));
+    }
+    if a.withdrawn_at.is_some() {
+        return Ok(a);
     }
     let mut active = a.into_active_model();
     active.withdrawn_at = sea_orm::Set(Some(state.clock.now()));

@@ -101,7 +101,10 @@ pub async fn answer(
     let (a, st) = service::visible(state, caller, id).await?;
     let sid = input.student.trim();
     if sid.is_empty() {
-        return Err(invalid("student", "请指明为哪个孩子回复 / name the child (student)"));
+        return Err(invalid(
+            "student",
+            "请指明为哪个孩子回复 / name the child (student)",
+        ));
     }
     let Some(child) = st.children.iter().find(|c| c.sourced_id == sid).cloned() else {
         // A child of theirs this activity is not for is named as such; anyone else's child
@@ -131,7 +134,10 @@ pub async fn answer(
     };
     let note = text("note", &input.note, MAX_NOTE, false)?;
     if a.ask == Ask::None.as_str() {
-        return Err(invalid("answer", "本活动无需回复 / this activity asks nothing"));
+        return Err(invalid(
+            "answer",
+            "本活动无需回复 / this activity asks nothing",
+        ));
     }
     if let Some(at) = a.cancelled_at {
         return Err(cancelled(state, at, a.cancel_reason.as_deref()));
@@ -185,8 +191,9 @@ pub async fn answer(
         let taken = yes_count(&txn, &a.id).await?;
         if taken > capacity as u64 {
             txn.rollback().await?;
-            return Err(AppError::new(ErrorCode::ActivityFull)
-                .with_arg("capacity", capacity.to_string()));
+            return Err(
+                AppError::new(ErrorCode::ActivityFull).with_arg("capacity", capacity.to_string())
+            );
         }
     }
     txn.commit().await?;
@@ -291,8 +298,15 @@ pub async fn list(state: &AppState, caller: &person::Model, id: &str) -> Result<
             }),
         }
     }
-    let activity = service::summaries(db, std::slice::from_ref(&a)).await?.remove(0);
-    Ok(Answers { activity, counts, answers, unanswered })
+    let activity = service::summaries(db, std::slice::from_ref(&a))
+        .await?
+        .remove(0);
+    Ok(Answers {
+        activity,
+        counts,
+        answers,
+        unanswered,
+    })
 }
 
 /// An answer as the CSV says it.
@@ -331,8 +345,17 @@ pub fn csv(state: &AppState, view: &Answers) -> Result<Vec<u8>, AppError> {
     let mut out = "\u{feff}".as_bytes().to_vec();
     {
         let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(["学号", "学生", "班级", "回复", "回复人", "联系电话", "回复时间", "备注"])
-            .map_err(AppError::internal)?;
+        w.write_record([
+            "学号",
+            "学生",
+            "班级",
+            "回复",
+            "回复人",
+            "联系电话",
+            "回复时间",
+            "备注",
+        ])
+        .map_err(AppError::internal)?;
         let ask = view.activity.ask.as_str();
         for r in &view.answers {
             w.write_record([

@@ -11,6 +11,7 @@ pub mod access;
 pub mod announcements;
 pub mod answers;
 pub mod entity;
+pub mod pages;
 pub mod routes;
 pub mod service;
 

@@ -25,13 +25,22 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/activities/{id}/answers", get(answers).post(answer))
         .route("/api/v1/activities/{id}/answers.csv", get(answers_csv))
         .route("/api/v1/activities/{id}/cancel", post(cancel))
-        .route("/api/v1/classes/{sourced_id}/activities", get(class_activities))
-        .route("/api/v1/schools/{school}/activities", get(school_activities))
+        .route(
+            "/api/v1/classes/{sourced_id}/activities",
+            get(class_activities),
+        )
+        .route(
+            "/api/v1/schools/{school}/activities",
+            get(school_activities),
+        )
         .route(
             "/api/v1/schools/{school}/announcements",
             get(list_announcements).post(post_announcement),
         )
-        .route("/api/v1/announcements/{id}/withdraw", post(withdraw_announcement))
+        .route(
+            "/api/v1/announcements/{id}/withdraw",
+            post(withdraw_announcement),
+        )
 }
 
 /// The activities and announcements paths of the OpenAPI document.
@@ -142,7 +151,11 @@ async fn answer(
     JsonBody(input): JsonBody<AnswerInput>,
 ) -> Result<Response, AppError> {
     let (answered, created) = answers::answer(&state, &caller.person, &id, &input).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(answered)).into_response())
 }
 
@@ -194,10 +207,9 @@ async fn answers_csv(
     params(("id" = String, Path, description = "The activity")),
     request_body = CancelBody,
     responses(
-        (status = 200, body = Cancelled),
+        (status = 200, description = "Cancelled (again: unchanged)", body = Cancelled),
         (status = 403, description = "Only the organiser or an administrator of the school"),
         (status = 404, description = "No such activity, or not for the caller"),
-        (status = 409, description = "Already cancelled"),
         (status = 422, description = "The reason is missing"),
     ))]
 async fn cancel(
@@ -207,7 +219,11 @@ async fn cancel(
     JsonBody(body): JsonBody<CancelBody>,
 ) -> Result<Json<Cancelled>, AppError> {
     let a = service::cancel(&state, &caller.person, &id, &body.reason).await?;
-    Ok(Json(Cancelled { id: a.id, cancelled_at: a.cancelled_at, cancel_reason: a.cancel_reason }))
+    Ok(Json(Cancelled {
+        id: a.id,
+        cancelled_at: a.cancelled_at,
+        cancel_reason: a.cancel_reason,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/classes/{sourced_id}/activities", tag = "activities",
@@ -279,9 +295,9 @@ async fn list_announcements(
 #[utoipa::path(post, path = "/api/v1/announcements/{id}/withdraw", tag = "activities",
     params(("id" = String, Path, description = "The announcement")),
     responses(
-        (status = 200, body = Withdrawn),
+        (status = 200, description = "Withdrawn (again: unchanged)", body = Withdrawn),
         (status = 403, description = "Only the school's administrators"),
-        (status = 404, description = "No such announcement (or already withdrawn), or not the caller's school"),
+        (status = 404, description = "No such announcement, or not the caller's school"),
     ))]
 async fn withdraw_announcement(
     State(state): State<AppState>,
@@ -289,5 +305,8 @@ async fn withdraw_announcement(
     Path(id): Path<String>,
 ) -> Result<Json<Withdrawn>, AppError> {
     let a = announcements::withdraw(&state, &caller.person, &id).await?;
-    Ok(Json(Withdrawn { id: a.id, withdrawn_at: a.withdrawn_at }))
+    Ok(Json(Withdrawn {
+        id: a.id,
+        withdrawn_at: a.withdrawn_at,
+    }))
 }

@@ -6,8 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -186,7 +186,12 @@ pub(crate) fn invalid(field: &str, hint: impl Into<String>) -> AppError {
 }
 
 /// A trimmed text of at most `max` characters; `required` refuses an empty one.
-pub(crate) fn text(field: &str, value: &str, max: usize, required: bool) -> Result<String, AppError> {
+pub(crate) fn text(
+    field: &str,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, AppError> {
     let v = value.trim();
     let len = v.chars().count();
     if required && len == 0 {
@@ -207,12 +212,21 @@ pub(crate) fn given(value: &Option<String>) -> Option<&str> {
 }
 
 /// A time in RFC 3339, or a local time of the school's zone.
-pub fn parse_time(field: &str, value: &str, zone: chrono_tz::Tz) -> Result<DateTime<Utc>, AppError> {
+pub fn parse_time(
+    field: &str,
+    value: &str,
+    zone: chrono_tz::Tz,
+) -> Result<DateTime<Utc>, AppError> {
     let v = value.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(v) {
         return Ok(t.with_timezone(&Utc));
     }
-    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"] {
+    for format in [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(v, format)
             && let Some(t) = zone.from_local_datetime(&naive).earliest()
         {
@@ -286,7 +300,10 @@ pub async fn create(
     if starts_at <= now {
         return Err(invalid(
             "starts_at",
-            format!("开始时间已过（现在是 {}）/ the start is in the past", local(state, now)),
+            format!(
+                "开始时间已过（现在是 {}）/ the start is in the past",
+                local(state, now)
+            ),
         ));
     }
     let ends_at = given(&input.ends_at)
@@ -301,7 +318,10 @@ pub async fn create(
         ));
     }
     let ask = Ask::parse(&input.ask).ok_or_else(|| {
-        invalid("ask", "应为 none、signup 或 permission / use none, signup or permission")
+        invalid(
+            "ask",
+            "应为 none、signup 或 permission / use none, signup or permission",
+        )
     })?;
     let question = text("question", &input.question, MAX_QUESTION, ask != Ask::None)?;
     let capacity = parse_capacity(&input.capacity)?;
@@ -328,7 +348,10 @@ pub async fn create(
             ));
         }
         if d <= now {
-            return Err(invalid("deadline", "截止时间已过 / the deadline is in the past"));
+            return Err(invalid(
+                "deadline",
+                "截止时间已过 / the deadline is in the past",
+            ));
         }
     }
     let model = activity::Model {
@@ -343,7 +366,11 @@ pub async fn create(
         ends_at,
         capacity: capacity.map(|c| c as i32),
         ask: ask.as_str().to_owned(),
-        question: if ask == Ask::None { String::new() } else { question },
+        question: if ask == Ask::None {
+            String::new()
+        } else {
+            question
+        },
         deadline,
         created_at: now,
         updated_at: now,
@@ -362,7 +389,10 @@ fn parse_capacity(value: &Option<Count>) -> Result<Option<i64>, AppError> {
         Some(Count::Number(n)) => *n,
         Some(Count::Text(t)) if t.trim().is_empty() => return Ok(None),
         Some(Count::Text(t)) => t.trim().parse::<i64>().map_err(|_| {
-            invalid("capacity", format!("“{t}”不是整数 / \"{t}\" is not a whole number"))
+            invalid(
+                "capacity",
+                format!("“{t}”不是整数 / \"{t}\" is not a whole number"),
+            )
         })?,
     };
     if !(1..=MAX_CAPACITY).contains(&n) {
@@ -393,7 +423,9 @@ async fn place_of(
         (Some(sid), None) => {
             let c = relations::class_by_sourced_id(&state.db, sid)
                 .await?
-                .ok_or_else(|| invalid("class", format!("没有编号为 {sid} 的班级 / no class {sid}")))?;
+                .ok_or_else(|| {
+                    invalid("class", format!("没有编号为 {sid} 的班级 / no class {sid}"))
+                })?;
             if !(relations::teaches(&state.db, caller, &c.id).await?
                 || relations::administers_org(&state.db, caller, &c.school_id).await?)
             {
@@ -404,7 +436,12 @@ async fn place_of(
         (None, Some(sid)) => {
             let school = access::school_by_sourced_id(&state.db, sid)
                 .await?
-                .ok_or_else(|| invalid("school", format!("没有编号为 {sid} 的学校 / no school {sid}")))?;
+                .ok_or_else(|| {
+                    invalid(
+                        "school",
+                        format!("没有编号为 {sid} 的学校 / no school {sid}"),
+                    )
+                })?;
             if !relations::administers_org(&state.db, caller, &school.id).await? {
                 return Err(AppError::new(ErrorCode::Forbidden));
             }
@@ -418,7 +455,8 @@ pub async fn summaries(
     db: &impl ConnectionTrait,
     list: &[activity::Model],
 ) -> Result<Vec<Summary>, DbErr> {
-    let people = store::people_by_id(db, list.iter().map(|a| a.organiser_id.clone()).collect()).await?;
+    let people =
+        store::people_by_id(db, list.iter().map(|a| a.organiser_id.clone()).collect()).await?;
     let class_ids: BTreeSet<String> = list.iter().filter_map(|a| a.class_id.clone()).collect();
     let classes: HashMap<String, class::Model> = class::Entity::find()
         .filter(class::Column::Id.is_in(class_ids))
@@ -441,13 +479,23 @@ pub async fn summaries(
             question: a.question.clone(),
             deadline: a.deadline,
             answers_close_at: answers_close_at(a),
-            class: a.class_id.as_ref().and_then(|id| classes.get(id)).map(|c| ClassRef {
-                sourced_id: c.sourced_id.clone(),
-                title: c.title.clone(),
-            }),
+            class: a
+                .class_id
+                .as_ref()
+                .and_then(|id| classes.get(id))
+                .map(|c| ClassRef {
+                    sourced_id: c.sourced_id.clone(),
+                    title: c.title.clone(),
+                }),
             school: orgs.get(&a.org_id).map_or_else(
-                || SchoolRef { sourced_id: String::new(), name: String::new() },
-                |o| SchoolRef { sourced_id: o.sourced_id.clone(), name: o.name.clone() },
+                || SchoolRef {
+                    sourced_id: String::new(),
+                    name: String::new(),
+                },
+                |o| SchoolRef {
+                    sourced_id: o.sourced_id.clone(),
+                    name: o.name.clone(),
+                },
             ),
             organiser: person_ref(people.get(&a.organiser_id)),
             cancelled_at: a.cancelled_at,
@@ -458,8 +506,14 @@ pub async fn summaries(
 
 pub(crate) fn person_ref(p: Option<&person::Model>) -> PersonRef {
     p.map_or_else(
-        || PersonRef { sourced_id: String::new(), name: String::new() },
-        |p| PersonRef { sourced_id: p.sourced_id.clone(), name: p.display_name.clone() },
+        || PersonRef {
+            sourced_id: String::new(),
+            name: String::new(),
+        },
+        |p| PersonRef {
+            sourced_id: p.sourced_id.clone(),
+            name: p.display_name.clone(),
+        },
     )
 }
 
@@ -478,7 +532,11 @@ async fn yes_count(db: &impl ConnectionTrait, activity_id: &str) -> Result<u64, 
 
 /// `GET /api/v1/activities/{id}`: the activity for one of its people; the caller's
 /// children's answers; the counts for its organisers.
-pub async fn detail(state: &AppState, viewer: &person::Model, id: &str) -> Result<Detail, AppError> {
+pub async fn detail(
+    state: &AppState,
+    viewer: &person::Model,
+    id: &str,
+) -> Result<Detail, AppError> {
     let (a, st) = visible(state, viewer, id).await?;
     let db = &state.db;
     let summary = summaries(db, std::slice::from_ref(&a)).await?.remove(0);
@@ -494,7 +552,8 @@ pub async fn detail(state: &AppState, viewer: &person::Model, id: &str) -> Resul
         .into_iter()
         .map(|r| (r.student_id.clone(), r))
         .collect();
-    let by = store::people_by_id(db, rows.values().map(|r| r.answered_by.clone()).collect()).await?;
+    let by =
+        store::people_by_id(db, rows.values().map(|r| r.answered_by.clone()).collect()).await?;
     let my_answers = mine
         .iter()
         .map(|child| {
@@ -535,7 +594,11 @@ pub async fn detail(state: &AppState, viewer: &person::Model, id: &str) -> Resul
 }
 
 /// `GET /api/v1/classes/{sourcedId}/activities`: the class's activities, for its people.
-pub async fn for_class(state: &AppState, viewer: &person::Model, class: &str) -> Result<Vec<Summary>, AppError> {
+pub async fn for_class(
+    state: &AppState,
+    viewer: &person::Model,
+    class: &str,
+) -> Result<Vec<Summary>, AppError> {
     let c = relations::class_by_sourced_id(&state.db, class)
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -552,7 +615,11 @@ pub async fn for_class(state: &AppState, viewer: &person::Model, class: &str) ->
 }
 
 /// `GET /api/v1/schools/{sourcedId}/activities`: the school-wide activities, for its people.
-pub async fn for_school(state: &AppState, viewer: &person::Model, school: &str) -> Result<Vec<Summary>, AppError> {
+pub async fn for_school(
+    state: &AppState,
+    viewer: &person::Model,
+    school: &str,
+) -> Result<Vec<Summary>, AppError> {
     let org = access::school_by_sourced_id(&state.db, school)
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -570,7 +637,8 @@ pub async fn for_school(state: &AppState, viewer: &person::Model, school: &str) 
 }
 
 /// `POST /api/v1/activities/{id}/cancel`: the organiser or an administrator of the school,
-/// with the reason the families are told. Nothing is deleted; answers stay.
+/// with the reason the families are told. Nothing is deleted; answers stay. Cancelling a
+/// cancelled activity changes nothing and succeeds.
 pub async fn cancel(
     state: &AppState,
     caller: &person::Model,
@@ -581,8 +649,9 @@ pub async fn cancel(
     if !st.cancels() {
         return Err(AppError::new(ErrorCode::Forbidden));
     }
-    if let Some(at) = a.cancelled_at {
-        return Err(cancelled(state, at, a.cancel_reason.as_deref()));
+    // Cancelling again (a retry, a second organiser) keeps the first time and reason.
+    if a.cancelled_at.is_some() {
+        return Ok(a);
     }
     let reason = text("reason", reason, MAX_REASON, true)?;
     let now = state.clock.now();
@@ -624,13 +693,11 @@ pub async fn upcoming_for_classes(
                 .add(activity::Column::OrgId.is_in(org_ids.iter().cloned())),
         );
     }
-    let not_ended = Condition::any()
-        .add(activity::Column::EndsAt.gte(now))
-        .add(
-            Condition::all()
-                .add(activity::Column::EndsAt.is_null())
-                .add(activity::Column::StartsAt.gte(now)),
-        );
+    let not_ended = Condition::any().add(activity::Column::EndsAt.gte(now)).add(
+        Condition::all()
+            .add(activity::Column::EndsAt.is_null())
+            .add(activity::Column::StartsAt.gte(now)),
+    );
     activity::Entity::find()
         .filter(whose)
         .filter(not_ended)

@@ -99,7 +99,11 @@ struct PageEntry {
 
 /// The archive for `caller`: its file name and body. The pupil, their guardians and their
 /// school's administrators export; teachers who see the record are refused.
-pub async fn export(state: &AppState, caller: &person::Model, student: &str) -> Result<(String, u64, Body), AppError> {
+pub async fn export(
+    state: &AppState,
+    caller: &person::Model,
+    student: &str,
+) -> Result<(String, u64, Body), AppError> {
     let st = access::visible(state, caller, student).await?;
     if !st.exports() {
         return Err(AppError::new(ErrorCode::Forbidden));
@@ -130,22 +134,45 @@ pub async fn export(state: &AppState, caller: &person::Model, student: &str) -> 
                 Err(object_store::Error::NotFound { .. }) => true,
                 Err(err) => return Err(AppError::internal(err)),
             };
-            files.push(FileData { name, path, content_type: f.content_type.clone(), size: f.size, missing });
+            files.push(FileData {
+                name,
+                path,
+                content_type: f.content_type.clone(),
+                size: f.size,
+                missing,
+            });
         }
         data.push(files);
     }
-    let status = if s.status == "active" { "active" } else { "retired" };
+    let status = if s.status == "active" {
+        "active"
+    } else {
+        "retired"
+    };
     let record = Record {
         format: "kongjian-growth-record/1",
         exported_at: now,
-        student: StudentData { sourced_id: &s.sourced_id, name: &s.display_name, status, schools: schools.clone() },
-        entries: entries.iter().zip(&data).map(|(e, files)| entry_data(e, files.clone())).collect(),
+        student: StudentData {
+            sourced_id: &s.sourced_id,
+            name: &s.display_name,
+            status,
+            schools: schools.clone(),
+        },
+        entries: entries
+            .iter()
+            .zip(&data)
+            .map(|(e, files)| entry_data(e, files.clone()))
+            .collect(),
     };
     let json = serde_json::to_vec_pretty(&record).map_err(AppError::internal)?;
     let page = Page {
         name: &s.display_name,
         sourced_id: &s.sourced_id,
-        schools: schools.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join("、"),
+        schools: schools
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect::<Vec<_>>()
+            .join("、"),
         retired: status == "retired",
         exported_at: local(now),
         entries: entries
@@ -193,7 +220,10 @@ fn entry_data<'a>(e: &'a EntryView, files: Vec<FileData>) -> EntryData<'a> {
 }
 
 /// The object keys of the entries' files, by file id (the timeline shows files without them).
-async fn object_keys(state: &AppState, entries: &[EntryView]) -> Result<HashMap<String, String>, AppError> {
+async fn object_keys(
+    state: &AppState,
+    entries: &[EntryView],
+) -> Result<HashMap<String, String>, AppError> {
     let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
     let mut keys = HashMap::new();
     for chunk in ids.chunks(400) {
@@ -222,7 +252,10 @@ async fn schools_of(state: &AppState, person_id: &str) -> Result<Vec<SchoolData>
     let mut schools: Vec<SchoolData> = found
         .into_values()
         .filter(|o: &org::Model| o.org_type == "school")
-        .map(|o| SchoolData { sourced_id: o.sourced_id, name: o.name })
+        .map(|o| SchoolData {
+            sourced_id: o.sourced_id,
+            name: o.name,
+        })
         .collect();
     schools.sort_by(|a, b| a.sourced_id.cmp(&b.sourced_id));
     Ok(schools)
@@ -258,7 +291,12 @@ async fn put(
         } else {
             zip::CompressionMethod::Stored
         };
-        zip.start_file(name, SimpleFileOptions::default().compression_method(method).large_file(bytes.len() >= u32::MAX as usize))?;
+        zip.start_file(
+            name,
+            SimpleFileOptions::default()
+                .compression_method(method)
+                .large_file(bytes.len() >= u32::MAX as usize),
+        )?;
         zip.write_all(&bytes)?;
         Ok(zip)
     })
@@ -300,7 +338,11 @@ pub(crate) fn href_segment(value: &str) -> String {
 impl FileData {
     /// The link from `index.html` to this file.
     fn href(&self) -> String {
-        self.path.split('/').map(href_segment).collect::<Vec<_>>().join("/")
+        self.path
+            .split('/')
+            .map(href_segment)
+            .collect::<Vec<_>>()
+            .join("/")
     }
 }
 

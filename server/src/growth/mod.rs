@@ -6,8 +6,10 @@
 //! record stays readable and exportable by their school and the family they left with.
 
 pub mod access;
+pub mod choices;
 pub mod entity;
 pub mod export;
+pub mod pages;
 pub mod routes;
 pub mod service;
 

@@ -20,8 +20,14 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/students/{sourced_id}/growth", get(timeline).post(add))
-        .route("/api/v1/students/{sourced_id}/growth/export", get(export_archive))
+        .route(
+            "/api/v1/students/{sourced_id}/growth",
+            get(timeline).post(add),
+        )
+        .route(
+            "/api/v1/students/{sourced_id}/growth/export",
+            get(export_archive),
+        )
         .route("/api/v1/growth/{id}/remove", post(remove))
         .route("/api/v1/growth/{id}/files/{file}", get(file))
 }
@@ -60,7 +66,9 @@ async fn timeline(
     caller: Principal,
     Path(sourced_id): Path<String>,
 ) -> Result<Json<Timeline>, AppError> {
-    Ok(Json(service::view(&state, &caller.person, &sourced_id).await?))
+    Ok(Json(
+        service::view(&state, &caller.person, &sourced_id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/students/{sourced_id}/growth", tag = "growth",
@@ -120,7 +128,10 @@ async fn remove(
     Path(id): Path<String>,
 ) -> Result<Json<Removed>, AppError> {
     let e = service::remove(&state, &caller.person, &id).await?;
-    Ok(Json(Removed { id: e.id, removed_at: e.removed_at }))
+    Ok(Json(Removed {
+        id: e.id,
+        removed_at: e.removed_at,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/growth/{id}/files/{file}", tag = "growth",

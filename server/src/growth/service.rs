@@ -20,7 +20,9 @@ use utoipa::ToSchema;
 use super::access::{self, Standing};
 use super::entity::{entry, file};
 use crate::activities::entity::{activity, answer};
-use crate::activities::service::{self as activities, PersonRef, invalid, person_ref, render, text};
+use crate::activities::service::{
+    self as activities, PersonRef, invalid, person_ref, render, text,
+};
 use crate::assignments::entity::{assignment, submission, submission_file};
 use crate::error::{AppError, ErrorCode};
 use crate::markdown;
@@ -168,7 +170,8 @@ pub async fn timeline(
             files.entry(f.entry_id.clone()).or_default().push(f);
         }
     }
-    let authors = store::people_by_id(db, entries.iter().map(|e| e.author_id.clone()).collect()).await?;
+    let authors =
+        store::people_by_id(db, entries.iter().map(|e| e.author_id.clone()).collect()).await?;
     Ok(entries
         .into_iter()
         .map(|e| EntryView {
@@ -216,7 +219,11 @@ pub fn addable(st: &Standing) -> Vec<Kind> {
 }
 
 /// `GET /api/v1/students/{sourcedId}/growth`.
-pub async fn view(state: &AppState, viewer: &person::Model, student: &str) -> Result<Timeline, AppError> {
+pub async fn view(
+    state: &AppState,
+    viewer: &person::Model,
+    student: &str,
+) -> Result<Timeline, AppError> {
     let st = access::visible(state, viewer, student).await?;
     let mut entries = timeline(&state.db, &st.student.id, TIMELINE_LIMIT).await?;
     for e in &mut entries {
@@ -226,11 +233,19 @@ pub async fn view(state: &AppState, viewer: &person::Model, student: &str) -> Re
         student: StudentRef {
             sourced_id: st.student.sourced_id.clone(),
             name: st.student.display_name.clone(),
-            status: if st.student.status == "active" { "active" } else { "retired" }.to_owned(),
+            status: if st.student.status == "active" {
+                "active"
+            } else {
+                "retired"
+            }
+            .to_owned(),
         },
         entries,
         may: MayGrowth {
-            add: addable(&st).into_iter().map(|k| k.as_str().to_owned()).collect(),
+            add: addable(&st)
+                .into_iter()
+                .map(|k| k.as_str().to_owned())
+                .collect(),
             export: st.exports(),
         },
     })
@@ -255,7 +270,10 @@ pub async fn add(
 ) -> Result<entry::Model, AppError> {
     let st = access::visible(state, caller, student).await?;
     let kind = Kind::parse(&input.kind).ok_or_else(|| {
-        invalid("kind", "应为 work、comment、award 或 activity / use work, comment, award or activity")
+        invalid(
+            "kind",
+            "应为 work、comment、award 或 activity / use work, comment, award or activity",
+        )
     })?;
     if st.guardian && !(st.own || st.teacher || st.admin) {
         return Err(AppError::new(ErrorCode::Forbidden));
@@ -337,13 +355,21 @@ async fn work(
     note: &str,
 ) -> Result<Source, AppError> {
     let Some(id) = activities::given(&input.submission) else {
-        return Err(invalid("submission", "请选择一份作业 / choose a submission"));
+        return Err(invalid(
+            "submission",
+            "请选择一份作业 / choose a submission",
+        ));
     };
     let s = submission::Entity::find_by_id(id.to_owned())
         .one(&state.db)
         .await?
         .filter(|s| s.student_id == st.student.id)
-        .ok_or_else(|| invalid("submission", format!("{id} 不是该学生提交的作业 / not a submission of this pupil")))?;
+        .ok_or_else(|| {
+            invalid(
+                "submission",
+                format!("{id} 不是该学生提交的作业 / not a submission of this pupil"),
+            )
+        })?;
     let a = assignment::Entity::find_by_id(s.assignment_id.clone())
         .one(&state.db)
         .await?
@@ -351,8 +377,18 @@ async fn work(
     if !(st.own || relations::teaches(&state.db, caller, &a.class_id).await?) {
         return Err(AppError::new(ErrorCode::Forbidden));
     }
-    if recorded(&state.db, &st.student.id, entry::Column::SubmissionId, &s.id).await? {
-        return Err(invalid("submission", "这份作业已在成长记录中 / this work is already in the record"));
+    if recorded(
+        &state.db,
+        &st.student.id,
+        entry::Column::SubmissionId,
+        &s.id,
+    )
+    .await?
+    {
+        return Err(invalid(
+            "submission",
+            "这份作业已在成长记录中 / this work is already in the record",
+        ));
     }
     let files = submission_file::Entity::find()
         .filter(submission_file::Column::SubmissionId.eq(s.id.as_str()))
@@ -386,7 +422,12 @@ async fn took_part(
     let Some(id) = activities::given(&input.activity) else {
         return Err(invalid("activity", "请选择一项活动 / choose an activity"));
     };
-    let missing = || invalid("activity", format!("没有编号为 {id} 的活动 / no activity {id}"));
+    let missing = || {
+        invalid(
+            "activity",
+            format!("没有编号为 {id} 的活动 / no activity {id}"),
+        )
+    };
     let a = activity::Entity::find_by_id(id.to_owned())
         .one(&state.db)
         .await?
@@ -419,9 +460,16 @@ async fn took_part(
         return Err(activities::cancelled(state, at, a.cancel_reason.as_deref()));
     }
     if recorded(&state.db, &st.student.id, entry::Column::ActivityId, &a.id).await? {
-        return Err(invalid("activity", "这项活动已在成长记录中 / this activity is already in the record"));
+        return Err(invalid(
+            "activity",
+            "这项活动已在成长记录中 / this activity is already in the record",
+        ));
     }
-    let body = if note.is_empty() { a.description.clone() } else { note.to_owned() };
+    let body = if note.is_empty() {
+        a.description.clone()
+    } else {
+        note.to_owned()
+    };
     Ok(Source {
         title: a.title,
         body,
@@ -470,7 +518,11 @@ async fn visible_entry(
 }
 
 /// `POST /api/v1/growth/{entry_id}/remove`: its author hides it (kept, with the time).
-pub async fn remove(state: &AppState, caller: &person::Model, id: &str) -> Result<entry::Model, AppError> {
+pub async fn remove(
+    state: &AppState,
+    caller: &person::Model,
+    id: &str,
+) -> Result<entry::Model, AppError> {
     let (e, _) = visible_entry(state, caller, id).await?;
     if e.author_id != caller.id {
         return Err(AppError::new(ErrorCode::Forbidden));

@@ -65,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::pages::router())
         .merge(crate::messaging::pages::router())
         .merge(crate::resources::pages::router())
+        .merge(crate::activities::pages::router())
+        .merge(crate::growth::pages::router())
         .merge(crate::auth::oidc::router())
         // The JSON API: each feature's routes carry the full `/api/v1/…` path (a nested
         // router would strip and re-add the prefix on every request).

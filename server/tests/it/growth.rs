@@ -25,12 +25,28 @@ const ESSAY: &[u8] = b"%PDF-1.4\n% my essay about autumn\n";
 
 /// A hand-in of `student` to an assignment of `class`, stored as the assignments feature
 /// stores one (rows and objects); its id.
-pub async fn hand_in(app: &TestApp, student: &str, class: &str, title: &str, text: &str, files: &[(&str, &[u8])]) -> String {
+pub async fn hand_in(
+    app: &TestApp,
+    student: &str,
+    class: &str,
+    title: &str,
+    text: &str,
+    files: &[(&str, &[u8])],
+) -> String {
     let db = &app.state.db;
     let now = app.state.clock.now();
-    let pupil = kongjian::people::store::find_by_sourced_id(db, student).await.unwrap().unwrap();
-    let class = kongjian::people::relations::class_by_sourced_id(db, class).await.unwrap().unwrap();
-    let teacher = kongjian::people::store::find_by_sourced_id(db, "t1").await.unwrap().unwrap();
+    let pupil = kongjian::people::store::find_by_sourced_id(db, student)
+        .await
+        .unwrap()
+        .unwrap();
+    let class = kongjian::people::relations::class_by_sourced_id(db, class)
+        .await
+        .unwrap()
+        .unwrap();
+    let teacher = kongjian::people::store::find_by_sourced_id(db, "t1")
+        .await
+        .unwrap()
+        .unwrap();
     let a = assignment::Model {
         id: uuid::Uuid::now_v7().to_string(),
         class_id: class.id,
@@ -47,7 +63,10 @@ pub async fn hand_in(app: &TestApp, student: &str, class: &str, title: &str, tex
         updated_at: now,
         withdrawn_at: None,
     };
-    assignment::Entity::insert(assignment::ActiveModel::from(a.clone())).exec_without_returning(db).await.unwrap();
+    assignment::Entity::insert(assignment::ActiveModel::from(a.clone()))
+        .exec_without_returning(db)
+        .await
+        .unwrap();
     let s = submission::Model {
         id: uuid::Uuid::now_v7().to_string(),
         assignment_id: a.id,
@@ -60,19 +79,33 @@ pub async fn hand_in(app: &TestApp, student: &str, class: &str, title: &str, tex
         state: "handed_in".to_owned(),
         returned_at: None,
     };
-    submission::Entity::insert(submission::ActiveModel::from(s.clone())).exec_without_returning(db).await.unwrap();
+    submission::Entity::insert(submission::ActiveModel::from(s.clone()))
+        .exec_without_returning(db)
+        .await
+        .unwrap();
     for (name, bytes) in files {
         let key = format!("submissions/{}/{}", s.id, uuid::Uuid::now_v7());
-        app.state.objects.put(&ObjectPath::from(key.as_str()), bytes.to_vec().into()).await.unwrap();
-        submission_file::Entity::insert(submission_file::ActiveModel::from(submission_file::Model {
-            id: uuid::Uuid::now_v7().to_string(),
-            submission_id: s.id.clone(),
-            object_key: key,
-            file_name: (*name).to_owned(),
-            content_type: if name.ends_with(".pdf") { "application/pdf" } else { "image/jpeg" }.to_owned(),
-            size: bytes.len() as i64,
-            created_at: now,
-        }))
+        app.state
+            .objects
+            .put(&ObjectPath::from(key.as_str()), bytes.to_vec().into())
+            .await
+            .unwrap();
+        submission_file::Entity::insert(submission_file::ActiveModel::from(
+            submission_file::Model {
+                id: uuid::Uuid::now_v7().to_string(),
+                submission_id: s.id.clone(),
+                object_key: key,
+                file_name: (*name).to_owned(),
+                content_type: if name.ends_with(".pdf") {
+                    "application/pdf"
+                } else {
+                    "image/jpeg"
+                }
+                .to_owned(),
+                size: bytes.len() as i64,
+                created_at: now,
+            },
+        ))
         .exec_without_returning(db)
         .await
         .unwrap();
@@ -81,7 +114,13 @@ pub async fn hand_in(app: &TestApp, student: &str, class: &str, title: &str, tex
 }
 
 async fn add(app: &TestApp, who: &str, student: &str, body: Value) -> (StatusCode, Value) {
-    post(app, &token(app, who).await, &format!("/api/v1/students/{student}/growth"), body).await
+    post(
+        app,
+        &token(app, who).await,
+        &format!("/api/v1/students/{student}/growth"),
+        body,
+    )
+    .await
 }
 
 async fn added(app: &TestApp, who: &str, student: &str, body: Value) -> String {
@@ -91,7 +130,12 @@ async fn added(app: &TestApp, who: &str, student: &str, body: Value) -> String {
 }
 
 fn titles(timeline: &Value) -> Vec<String> {
-    timeline["entries"].as_array().unwrap().iter().map(|e| e["title"].as_str().unwrap().to_owned()).collect()
+    timeline["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 on_both_databases! {
@@ -212,21 +256,45 @@ async fn check_archive(app: &TestApp, who: &str, work: &str) -> Value {
     let response = export(app, who, "st1").await;
     assert_eq!(response.status(), StatusCode::OK, "{who}");
     assert_eq!(response.headers()["content-type"], "application/zip");
-    assert!(response.headers()["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''"));
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''")
+    );
     let files = unzip(&response.bytes().await.unwrap());
     let html = String::from_utf8(files["index.html"].clone()).unwrap();
-    assert!(html.starts_with("<!doctype html>") && html.contains("<style>"), "a complete page");
-    assert!(html.contains("成长记录") && html.contains("李小1") && html.contains("第一小学"), "{html}");
-    assert!(html.contains("秋天的作文") && html.contains("树叶黄了") && html.contains("上课<strong>认真</strong>"), "{html}");
+    assert!(
+        html.starts_with("<!doctype html>") && html.contains("<style>"),
+        "a complete page"
+    );
+    assert!(
+        html.contains("成长记录") && html.contains("李小1") && html.contains("第一小学"),
+        "{html}"
+    );
+    assert!(
+        html.contains("秋天的作文")
+            && html.contains("树叶黄了")
+            && html.contains("上课<strong>认真</strong>"),
+        "{html}"
+    );
     let pdf = format!("files/{work}/作文.pdf");
-    assert!(html.contains(&format!(r#"href="files/{work}/%E4%BD%9C%E6%96%87.pdf""#)), "{html}");
+    assert!(
+        html.contains(&format!(r#"href="files/{work}/%E4%BD%9C%E6%96%87.pdf""#)),
+        "{html}"
+    );
     assert_eq!(files[&pdf], ESSAY);
     assert_eq!(files[&format!("files/{work}/火山.jpg")], PHOTO);
     let record: Value = serde_json::from_slice(&files["record.json"]).unwrap();
     assert_eq!(record["student"]["sourced_id"], "st1");
     assert_eq!(record["student"]["schools"][0]["name"], "第一小学");
     assert_eq!(record["entries"].as_array().unwrap().len(), 2);
-    let work_data = record["entries"].as_array().unwrap().iter().find(|e| e["id"] == work).unwrap();
+    let work_data = record["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == work)
+        .unwrap();
     assert_eq!(work_data["files"][0]["path"], pdf.as_str());
     assert_eq!(work_data["files"][0]["size"], ESSAY.len());
     record
@@ -235,9 +303,29 @@ async fn check_archive(app: &TestApp, who: &str, work: &str) -> Value {
 /// st1's record: a comment by t1 and selected work with two files; the work entry's id.
 async fn st1_record(app: &TestApp) -> String {
     app.state.clock.set(shanghai(0, 10, 0));
-    added(app, "t1", "st1", json!({"kind": "comment", "title": "期中评语", "body": "上课**认真**。"})).await;
-    let essay = hand_in(app, "st1", "k1", "秋天的作文", "秋天到了，树叶黄了。", &[("作文.pdf", ESSAY), ("火山.jpg", PHOTO)]).await;
-    added(app, "st1", "st1", json!({"kind": "work", "submission": essay})).await
+    added(
+        app,
+        "t1",
+        "st1",
+        json!({"kind": "comment", "title": "期中评语", "body": "上课**认真**。"}),
+    )
+    .await;
+    let essay = hand_in(
+        app,
+        "st1",
+        "k1",
+        "秋天的作文",
+        "秋天到了，树叶黄了。",
+        &[("作文.pdf", ESSAY), ("火山.jpg", PHOTO)],
+    )
+    .await;
+    added(
+        app,
+        "st1",
+        "st1",
+        json!({"kind": "work", "submission": essay}),
+    )
+    .await
 }
 
 on_both_databases! {
