@@ -275,7 +275,7 @@ on_both_databases! {
         for who in ["st1", "st2", "p1", "p8", "t1", "sa1", "da"] {
             let (status, list) = get(&app, &token(&app, who).await, "/api/v1/classes/k1/activities").await;
             assert_eq!(status, StatusCode::OK, "{who}: {list}");
-            assert_eq!(ids(&list), [class_one.clone()], "{who}");
+            assert_eq!(ids(&list), std::slice::from_ref(&class_one), "{who}");
             assert_eq!(get(&app, &token(&app, who).await, &format!("/api/v1/activities/{class_one}")).await.0, StatusCode::OK, "{who}");
         }
         for who in ["t3", "st9", "p9", "sa2", "t2"] {
@@ -285,7 +285,7 @@ on_both_databases! {
         for who in ["st1", "p1", "p9", "st9", "t3", "sa1", "da"] {
             let (status, list) = get(&app, &token(&app, who).await, "/api/v1/schools/s1/activities").await;
             assert_eq!(status, StatusCode::OK, "{who}: {list}");
-            assert_eq!(ids(&list), [school_one.clone()], "{who}");
+            assert_eq!(ids(&list), std::slice::from_ref(&school_one), "{who}");
         }
         for who in ["t2", "sa2"] {
             assert_eq!(get(&app, &token(&app, who).await, "/api/v1/schools/s1/activities").await.0, StatusCode::NOT_FOUND, "{who}");
@@ -326,7 +326,7 @@ on_both_databases! {
         let db = &app.state.db;
         let classes: BTreeSet<String> = [class_id(&app, "k1").await].into();
         let upcoming = kongjian::activities::service::upcoming_for_classes(db, &classes, &BTreeSet::new(), app.state.clock.now(), 10).await.unwrap();
-        assert_eq!(upcoming.iter().map(|a| a.id.clone()).collect::<Vec<_>>(), [again.clone()]);
+        assert_eq!(upcoming.iter().map(|a| a.id.clone()).collect::<Vec<_>>(), std::slice::from_ref(&again));
         app.state.clock.set(shanghai(7, 16, 0));
         let later = kongjian::activities::service::upcoming_for_classes(db, &classes, &BTreeSet::new(), app.state.clock.now(), 10).await.unwrap();
         assert!(later.is_empty(), "it ended at 15:00");
@@ -394,5 +394,97 @@ on_both_databases! {
         let school = kongjian::activities::access::school_by_sourced_id(&app.state.db, "s1").await.unwrap().unwrap();
         let current = kongjian::activities::announcements::announcements_for_org(&app.state.db, &school.id, 5).await.unwrap();
         assert_eq!(current.iter().map(|a| a.title.as_str()).collect::<Vec<_>>(), ["寒假安排"]);
+    }
+}
+
+/// A browser signed in as `who`.
+pub async fn browser<'a>(app: &'a TestApp, who: &str) -> crate::pages::Browser<'a> {
+    let b = crate::pages::Browser::new(app);
+    b.activate(who).await;
+    b
+}
+
+on_both_databases! {
+    async fn families_answer_and_organisers_follow_on_the_pages(app) {
+        district(&app).await;
+        app.state.clock.set(shanghai(0, 10, 0));
+        let teacher = browser(&app, "t1").await;
+        let (status, form) = teacher.get("/classes/k1/activities/new").await;
+        assert_eq!(status, StatusCode::OK, "{form}");
+        assert!(form.contains(r#"name="viewport""#) && form.contains("/static/activities.css?v="));
+        assert!(form.contains(r#"name="starts_at" type="datetime-local""#) && form.contains("面向：三年级1班"));
+        let fields = [("title", "春游"), ("place", "西湖"), ("starts_at", "2026-12-11T08:30"), ("ends_at", "2026-12-11T07:00"),
+            ("ask", "permission"), ("question", "是否同意孩子参加春游？"), ("deadline", "2026-12-09T18:00"), ("description", "带午餐")];
+        let refused = teacher.submit("/classes/k1/activities/new", "/classes/k1/activities/new", &fields).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("ends_at") && html.contains(r#"value="西湖""#), "the problem is said and the form kept: {html}");
+        let mut fields = fields.to_vec();
+        fields[3].1 = "2026-12-11T15:00";
+        let made = teacher.submit("/classes/k1/activities/new", "/classes/k1/activities/new", &fields).await;
+        assert_eq!(made.status(), StatusCode::SEE_OTHER);
+        let path = crate::pages::location(&made).to_owned();
+        assert!(path.starts_with("/activities/"), "{path}");
+
+        // A parent of two answers for each child on the page.
+        let parent = browser(&app, "p8").await;
+        let (status, page) = parent.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains(r#"data-child="st7""#) && page.contains(r#"data-child="st8""#), "{page}");
+        assert!(page.contains("2026-12-11 08:30 – 15:00") && page.contains("2026-12-09 18:00"));
+        assert!(!page.contains("data-counts") && !page.contains("13800000001"), "nothing of other families");
+        let answered = parent.submit(&path, &format!("{path}/answers"), &[("student", "st7"), ("answer", "yes"), ("note", "")]).await;
+        assert_eq!(crate::pages::location(&answered), format!("{path}?done=answered"));
+        let (_, page) = parent.get(&format!("{path}?done=answered")).await;
+        assert!(page.contains("已保存您的回复") && page.contains(r#"class="answer-yes">同意"#), "{page}");
+        let someone_else = parent.submit(&path, &format!("{path}/answers"), &[("student", "st1"), ("answer", "yes")]).await;
+        assert_eq!(someone_else.status(), StatusCode::NOT_FOUND);
+
+        // The organiser sees the answers, the counts, the CSV link and the cancel form.
+        let (_, page) = teacher.get(&path).await;
+        assert!(page.contains("是 1 · 否 0 · 未回复 5（共 6 名学生）"), "{page}");
+        assert!(page.contains("13800000008") && page.contains(&format!("{}/answers.csv", path.replace("/activities/", "/api/v1/activities/"))));
+        assert!(page.contains(&format!(r#"action="{path}/cancel""#)));
+        let csv = teacher.client.get(app.url(&format!("/api/v1{path}/answers.csv"))).send().await.unwrap();
+        assert_eq!(csv.status(), StatusCode::OK, "the CSV link works in the browser session");
+        let (_, english) = {
+            let r = teacher.client.get(app.url(&path)).header("accept-language", "en").send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        };
+        assert!(english.contains("Yes 1 · No 0 · Not answered 5 (of 6 pupils)"), "{english}");
+
+        // After the deadline the form is gone; a cancellation is said with its reason.
+        app.state.clock.set(shanghai(5, 18, 30));
+        let (_, page) = parent.get(&path).await;
+        assert!(page.contains("回复已截止") && !page.contains(&format!(r#"action="{path}/answers""#)), "{page}");
+        let cancelled = teacher.submit(&path, &format!("{path}/cancel"), &[("reason", "大雨")]).await;
+        assert_eq!(crate::pages::location(&cancelled), format!("{path}?done=cancelled"));
+        let (_, page) = parent.get(&path).await;
+        assert!(page.contains("活动已取消") && page.contains("大雨"), "{page}");
+        let (status, _) = browser(&app, "p9").await.get(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
+
+on_both_databases! {
+    async fn administrators_post_and_withdraw_announcements_on_the_page(app) {
+        district(&app).await;
+        let admin = browser(&app, "sa1").await;
+        let posted = admin.submit("/schools/s1/announcements", "/schools/s1/announcements", &[("title", "寒假通知"), ("body", "**1 月 20 日**放假")]).await;
+        assert_eq!(crate::pages::location(&posted), "/schools/s1/announcements?done=posted");
+        let refused = admin.submit("/schools/s1/announcements", "/schools/s1/announcements", &[("title", "x"), ("body", "<script>x</script>")]).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let parent = browser(&app, "p9").await;
+        let (status, page) = parent.get("/schools/s1/announcements").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("寒假通知") && page.contains("<strong>1 月 20 日</strong>"), "{page}");
+        assert!(!page.contains("/withdraw") && !page.contains(r#"name="body""#), "families only read: {page}");
+        let (_, page) = admin.get("/schools/s1/announcements").await;
+        let id = page.split(r#"data-announcement=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let withdrawn = admin.submit("/schools/s1/announcements", &format!("/announcements/{id}/withdraw"), &[]).await;
+        assert_eq!(crate::pages::location(&withdrawn), "/schools/s1/announcements?done=withdrawn");
+        let (_, page) = parent.get("/schools/s1/announcements").await;
+        assert!(!page.contains("寒假通知") && page.contains("还没有公告"));
+        assert_eq!(browser(&app, "t2").await.get("/schools/s1/announcements").await.0, StatusCode::NOT_FOUND);
     }
 }

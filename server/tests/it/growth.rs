@@ -383,3 +383,48 @@ on_both_databases! {
         assert_eq!(export(&app, "p2", "st1").await.status(), StatusCode::NOT_FOUND);
     }
 }
+
+on_both_databases! {
+    async fn the_growth_page_offers_each_person_what_they_may_add(app) {
+        district(&app).await;
+        app.state.clock.set(shanghai(0, 10, 0));
+        let essay = hand_in(&app, "st1", "k1", "秋天的作文", "秋天到了。", &[("火山.jpg", PHOTO)]).await;
+
+        // The pupil picks their own work on the page; no comment form for them.
+        let pupil = crate::activities::browser(&app, "st1").await;
+        let (status, page) = pupil.get("/students/st1/growth").await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains(&format!(r#"<option value="{essay}""#)) && page.contains(r#"value="work""#), "{page}");
+        assert!(!page.contains(r#"value="comment""#));
+        let added = pupil.submit("/students/st1/growth", "/students/st1/growth", &[("kind", "work"), ("submission", &essay)]).await;
+        assert_eq!(crate::pages::location(&added), "/students/st1/growth?done=added");
+        let (_, page) = pupil.get("/students/st1/growth?done=added").await;
+        assert!(page.contains("已添加到成长记录") && page.contains("秋天的作文") && page.contains("火山.jpg"), "{page}");
+        assert!(!page.contains(&format!(r#"<option value="{essay}""#)), "not offered twice");
+
+        // The family reads and exports; no add form.
+        let parent = crate::activities::browser(&app, "p1").await;
+        let (_, page) = parent.get("/students/st1/growth").await;
+        assert!(page.contains("/api/v1/students/st1/growth/export") && !page.contains(r#"name="kind""#), "{page}");
+        let file = page.split(r#"href="/api/v1/growth/"#).nth(1).unwrap().split('"').next().unwrap();
+        let bytes = parent.client.get(app.url(&format!("/api/v1/growth/{file}"))).send().await.unwrap().bytes().await.unwrap();
+        assert_eq!(bytes.as_ref(), PHOTO);
+
+        // The teacher comments (script refused on the page), may not export, removes their own.
+        let teacher = crate::activities::browser(&app, "t1").await;
+        let (_, page) = teacher.get("/students/st1/growth").await;
+        assert!(page.contains(r#"value="comment""#) && !page.contains("/growth/export"), "{page}");
+        let refused = teacher.submit("/students/st1/growth", "/students/st1/growth", &[("kind", "comment"), ("title", "评语"), ("body", "<script>x</script>")]).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.text().await.unwrap().contains("body"));
+        let ok = teacher.submit("/students/st1/growth", "/students/st1/growth", &[("kind", "comment"), ("title", "期末评语"), ("body", "进步很大")]).await;
+        assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+        let (_, page) = teacher.get("/students/st1/growth").await;
+        let entry = page.split(r#"action="/growth/"#).nth(1).unwrap().split('/').next().unwrap().to_owned();
+        assert_eq!(page.matches(r#"action="/growth/"#).count(), 1, "only their own entry has a remove button");
+        let removed = teacher.submit("/students/st1/growth", &format!("/growth/{entry}/remove"), &[]).await;
+        assert_eq!(crate::pages::location(&removed), "/students/st1/growth?done=removed");
+        let (_, page) = parent.get("/students/st1/growth").await;
+        assert!(!page.contains("期末评语") && page.contains("秋天的作文"));
+    }
+}
