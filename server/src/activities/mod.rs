@@ -10,6 +10,7 @@
 pub mod access;
 pub mod announcements;
 pub mod answers;
+pub mod create;
 pub mod entity;
 pub mod pages;
 pub mod routes;

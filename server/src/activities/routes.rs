@@ -12,7 +12,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::announcements::{self, AnnouncementPage, NewAnnouncement};
 use super::answers::{self, AnswerInput, Answered, Answers};
-use super::service::{self, Detail, NewActivity, Summary};
+use super::create::{self, NewActivity};
+use super::service::{self, Detail, Summary};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::http::json::JsonBody;
@@ -111,7 +112,7 @@ async fn create(
     caller: Principal,
     JsonBody(input): JsonBody<NewActivity>,
 ) -> Result<Response, AppError> {
-    let a = service::create(&state, &caller.person, input).await?;
+    let a = create::create(&state, &caller.person, input).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/activities/{}", a.id))],
@@ -309,4 +310,41 @@ async fn withdraw_announcement(
         id: a.id,
         withdrawn_at: a.withdrawn_at,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    /// Every `/api/v1` route of this file is in the document, with its schemas.
+    #[test]
+    fn the_document_lists_every_route() {
+        let doc = super::Api::openapi();
+        let source = include_str!("routes.rs");
+        let routes: Vec<&str> = source
+            .split(".route(\n            \"")
+            .chain(source.split(".route(\""))
+            .skip(1)
+            .filter_map(|piece| piece.split('"').next())
+            .filter(|path| path.starts_with("/api/v1/"))
+            .collect();
+        assert!(routes.len() >= 9, "{routes:?}");
+        for path in routes {
+            assert!(
+                doc.paths.paths.contains_key(path),
+                "{path} is not in the document"
+            );
+        }
+        let schemas = doc.components.map(|c| c.schemas).unwrap_or_default();
+        for name in [
+            "Detail",
+            "Summary",
+            "NewActivity",
+            "Answers",
+            "AnswerInput",
+            "AnnouncementPage",
+        ] {
+            assert!(schemas.contains_key(name), "{name} is not in the document");
+        }
+    }
 }

@@ -12,5 +12,6 @@ pub mod export;
 pub mod pages;
 pub mod routes;
 pub mod service;
+mod sources;
 
 pub use routes::router;

@@ -159,3 +159,27 @@ async fn file(
     )
         .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    #[test]
+    fn the_document_lists_every_route() {
+        let doc = super::Api::openapi();
+        for path in [
+            "/api/v1/students/{sourced_id}/growth",
+            "/api/v1/students/{sourced_id}/growth/export",
+            "/api/v1/growth/{id}/remove",
+            "/api/v1/growth/{id}/files/{file}",
+        ] {
+            assert!(doc.paths.paths.contains_key(path), "{path}");
+        }
+        let get_post = &doc.paths.paths["/api/v1/students/{sourced_id}/growth"];
+        assert!(get_post.get.is_some() && get_post.post.is_some());
+        let schemas = doc.components.map(|c| c.schemas).unwrap_or_default();
+        for name in ["Timeline", "EntryView", "NewEntry"] {
+            assert!(schemas.contains_key(name), "{name}");
+        }
+    }
+}

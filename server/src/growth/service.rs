@@ -19,14 +19,13 @@ use utoipa::ToSchema;
 
 use super::access::{self, Standing};
 use super::entity::{entry, file};
-use crate::activities::entity::{activity, answer};
+use super::sources::{self, Source};
 use crate::activities::service::{
     self as activities, PersonRef, invalid, person_ref, render, text,
 };
-use crate::assignments::entity::{assignment, submission, submission_file};
 use crate::error::{AppError, ErrorCode};
 use crate::markdown;
-use crate::people::{relations, store};
+use crate::people::store;
 use crate::roster::entity::person;
 use crate::state::AppState;
 
@@ -251,16 +250,6 @@ pub async fn view(
     })
 }
 
-/// What an entry copies from its source.
-struct Source {
-    title: String,
-    body: String,
-    occurred_at: DateTime<Utc>,
-    submission: Option<String>,
-    activity: Option<String>,
-    files: Vec<submission_file::Model>,
-}
-
 /// `POST /api/v1/students/{sourcedId}/growth`.
 pub async fn add(
     state: &AppState,
@@ -280,8 +269,8 @@ pub async fn add(
     }
     let note = text("body", &input.body, MAX_BODY, kind == Kind::Comment)?;
     let source = match kind {
-        Kind::Work => work(state, caller, &st, input, &note).await?,
-        Kind::Activity => took_part(state, caller, &st, input, &note).await?,
+        Kind::Work => sources::work(state, caller, &st, input, &note).await?,
+        Kind::Activity => sources::took_part(state, caller, &st, input, &note).await?,
         Kind::Comment | Kind::Award => {
             if !st.comments() {
                 return Err(AppError::new(ErrorCode::Forbidden));
@@ -343,156 +332,6 @@ pub async fn add(
     }
     txn.commit().await?;
     Ok(model)
-}
-
-/// Selected work: one of the pupil's own hand-ins, picked by the pupil or by a teacher of the
-/// class it was handed in to.
-async fn work(
-    state: &AppState,
-    caller: &person::Model,
-    st: &Standing,
-    input: &NewEntry,
-    note: &str,
-) -> Result<Source, AppError> {
-    let Some(id) = activities::given(&input.submission) else {
-        return Err(invalid(
-            "submission",
-            "请选择一份作业 / choose a submission",
-        ));
-    };
-    let s = submission::Entity::find_by_id(id.to_owned())
-        .one(&state.db)
-        .await?
-        .filter(|s| s.student_id == st.student.id)
-        .ok_or_else(|| {
-            invalid(
-                "submission",
-                format!("{id} 不是该学生提交的作业 / not a submission of this pupil"),
-            )
-        })?;
-    let a = assignment::Entity::find_by_id(s.assignment_id.clone())
-        .one(&state.db)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    if !(st.own || relations::teaches(&state.db, caller, &a.class_id).await?) {
-        return Err(AppError::new(ErrorCode::Forbidden));
-    }
-    if recorded(
-        &state.db,
-        &st.student.id,
-        entry::Column::SubmissionId,
-        &s.id,
-    )
-    .await?
-    {
-        return Err(invalid(
-            "submission",
-            "这份作业已在成长记录中 / this work is already in the record",
-        ));
-    }
-    let files = submission_file::Entity::find()
-        .filter(submission_file::Column::SubmissionId.eq(s.id.as_str()))
-        .order_by_asc(submission_file::Column::CreatedAt)
-        .all(&state.db)
-        .await?;
-    let body = match (note.is_empty(), s.text.trim().is_empty()) {
-        (true, _) => s.text.trim().to_owned(),
-        (false, true) => note.to_owned(),
-        (false, false) => format!("{note}\n\n---\n\n{}", s.text.trim()),
-    };
-    Ok(Source {
-        title: a.title,
-        body,
-        occurred_at: s.submitted_at,
-        submission: Some(s.id),
-        activity: None,
-        files,
-    })
-}
-
-/// An activity the pupil took part in (answered yes): added by the pupil, or by the
-/// activity's organisers for a pupil it was for.
-async fn took_part(
-    state: &AppState,
-    caller: &person::Model,
-    st: &Standing,
-    input: &NewEntry,
-    note: &str,
-) -> Result<Source, AppError> {
-    let Some(id) = activities::given(&input.activity) else {
-        return Err(invalid("activity", "请选择一项活动 / choose an activity"));
-    };
-    let missing = || {
-        invalid(
-            "activity",
-            format!("没有编号为 {id} 的活动 / no activity {id}"),
-        )
-    };
-    let a = activity::Entity::find_by_id(id.to_owned())
-        .one(&state.db)
-        .await?
-        .ok_or_else(missing)?;
-    let said_yes = answer::Entity::find()
-        .filter(answer::Column::ActivityId.eq(a.id.as_str()))
-        .filter(answer::Column::StudentId.eq(st.student.id.as_str()))
-        .filter(answer::Column::Answer.eq("yes"))
-        .one(&state.db)
-        .await?
-        .is_some();
-    let organises = crate::activities::access::standing(&state.db, caller, &a).await?;
-    if !organises.sees() && !said_yes {
-        return Err(missing());
-    }
-    let allowed = if st.own {
-        said_yes
-    } else if organises.manages() {
-        said_yes || crate::activities::access::is_for_pupil(&state.db, &a, &st.student.id).await?
-    } else {
-        return Err(AppError::new(ErrorCode::Forbidden));
-    };
-    if !allowed {
-        return Err(invalid(
-            "activity",
-            "该学生没有报名或获准参加这项活动 / the pupil did not take part in this activity",
-        ));
-    }
-    if let Some(at) = a.cancelled_at {
-        return Err(activities::cancelled(state, at, a.cancel_reason.as_deref()));
-    }
-    if recorded(&state.db, &st.student.id, entry::Column::ActivityId, &a.id).await? {
-        return Err(invalid(
-            "activity",
-            "这项活动已在成长记录中 / this activity is already in the record",
-        ));
-    }
-    let body = if note.is_empty() {
-        a.description.clone()
-    } else {
-        note.to_owned()
-    };
-    Ok(Source {
-        title: a.title,
-        body,
-        occurred_at: a.starts_at,
-        submission: None,
-        activity: Some(a.id),
-        files: Vec::new(),
-    })
-}
-
-async fn recorded(
-    db: &impl ConnectionTrait,
-    student_id: &str,
-    column: entry::Column,
-    value: &str,
-) -> Result<bool, DbErr> {
-    Ok(entry::Entity::find()
-        .filter(entry::Column::StudentId.eq(student_id))
-        .filter(column.eq(value))
-        .filter(entry::Column::RemovedAt.is_null())
-        .one(db)
-        .await?
-        .is_some())
 }
 
 /// The entry, if `viewer` may see the pupil's record (removed entries are not found).

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::{Words, flash, layout, stylesheet, words};
 use crate::activities::access;
-use crate::activities::service::{self, Count, NewActivity};
+use crate::activities::create::{self as organise, Count, NewActivity};
 use crate::auth::pages::see_other;
 use crate::error::{AppError, ErrorCode};
 use crate::http::layout::{Layout, PageContext, render};
@@ -159,7 +159,7 @@ async fn create(
         question: form.question.clone(),
         deadline: optional(&form.deadline),
     };
-    match service::create(state, me, input).await {
+    match organise::create(state, me, input).await {
         Ok(a) => Ok(see_other(&format!("/activities/{}", a.id))),
         Err(err) => {
             let f = flash(words(ctx, state), err)?;
