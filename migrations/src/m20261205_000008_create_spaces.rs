@@ -360,6 +360,8 @@ impl MigrationTrait for Migration {
                 .col(at("created_at"))
                 .col(at("updated_at"))
                 .col(at_null("cancelled_at"))
+                // Why it was cancelled, as the families are told.
+                .col(text_null("cancel_reason"))
                 .to_owned(),
         )
         .await?;

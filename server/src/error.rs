@@ -55,10 +55,13 @@ pub enum ErrorCode {
     ResubmitClosed,
     SubmissionFileTooLarge,
     SubmissionTooLarge,
+    AnswersClosed,
+    ActivityFull,
+    ActivityCancelled,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 44] = [
+    pub const ALL: [ErrorCode; 47] = [
         ErrorCode::BadRequest,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
@@ -103,6 +106,9 @@ impl ErrorCode {
         ErrorCode::ResubmitClosed,
         ErrorCode::SubmissionFileTooLarge,
         ErrorCode::SubmissionTooLarge,
+        ErrorCode::AnswersClosed,
+        ErrorCode::ActivityFull,
+        ErrorCode::ActivityCancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -151,6 +157,9 @@ impl ErrorCode {
             ErrorCode::ResubmitClosed => "resubmit_closed",
             ErrorCode::SubmissionFileTooLarge => "submission_file_too_large",
             ErrorCode::SubmissionTooLarge => "submission_too_large",
+            ErrorCode::AnswersClosed => "answers_closed",
+            ErrorCode::ActivityFull => "activity_full",
+            ErrorCode::ActivityCancelled => "activity_cancelled",
         }
     }
 
@@ -200,6 +209,9 @@ impl ErrorCode {
             ErrorCode::ResubmitClosed => StatusCode::CONFLICT,
             ErrorCode::SubmissionFileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::SubmissionTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::AnswersClosed => StatusCode::CONFLICT,
+            ErrorCode::ActivityFull => StatusCode::CONFLICT,
+            ErrorCode::ActivityCancelled => StatusCode::CONFLICT,
         }
     }
 

@@ -23,6 +23,7 @@ pub mod activity {
         pub created_at: ChronoDateTimeUtc,
         pub updated_at: ChronoDateTimeUtc,
         pub cancelled_at: Option<ChronoDateTimeUtc>,
+        pub cancel_reason: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

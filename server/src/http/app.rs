@@ -68,6 +68,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::spaces::pages_router())
         .merge(crate::assignments::pages::router())
         .merge(crate::lessons::pages::router())
+        .merge(crate::activities::pages::router())
+        .merge(crate::growth::pages::router())
         .merge(crate::auth::oidc::router())
         // The JSON API: each feature's routes carry the full `/api/v1/…` path (a nested
         // router would strip and re-add the prefix on every request).
@@ -80,6 +82,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::http::openapi::router())
         .merge(crate::assignments::routes::router())
         .merge(crate::lessons::routes::router())
+        .merge(crate::activities::router())
+        .merge(crate::growth::router())
         .fallback(not_found)
         .layer(RequestBodyLimitLayer::new(body_limit))
         // Uploads carry their own, larger limit.

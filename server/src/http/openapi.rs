@@ -65,6 +65,8 @@ pub fn modules() -> Vec<Module> {
         module!("spaces" => crate::spaces::routes::Api),
         module!("assignments" => crate::assignments::routes::Api),
         module!("lessons" => crate::lessons::routes::Api),
+        module!("activities" => crate::activities::routes::Api),
+        module!("growth" => crate::growth::routes::Api),
     ]
 }
 

@@ -208,6 +208,336 @@ struct Made {
     open_assignment: String,
     // ── lessons (issue 7) ──
     lessons: LessonsMade,
+    // ── activities, announcements and growth records (issue 7) ──
+    spaces: SpacesMade,
+}
+
+/// What the activities and growth rows act on (issue 7).
+struct SpacesMade {
+    /// t1's permission slip for k1, and another of t1's to cancel.
+    class_activity: String,
+    cancel_me: String,
+    /// sa1's sign-up for the whole of s1.
+    school_activity: String,
+    /// Two of sa1's announcements to s1 (one withdrawn through the API, one through the page).
+    announcement: String,
+    announcement_page: String,
+    /// t1's comments in st1's record: one to remove through the API, one through the page,
+    /// and one with a file.
+    entry: String,
+    entry_page: String,
+    entry_with_file: String,
+    file: String,
+}
+
+/// An activity for the table, far in the future so the real clock never closes it.
+fn table_activity(target: (&str, &str), ask: &str) -> Value {
+    serde_json::json!({
+        target.0: target.1, "title": "表格活动", "place": "操场",
+        "starts_at": "2099-06-01T08:30:00+08:00", "ask": ask, "question": "是否参加？",
+        "deadline": "2099-05-30T18:00:00+08:00",
+    })
+}
+
+async fn make_spaces(app: &TestApp) -> SpacesMade {
+    use crate::messaging::{post, token};
+    let (t1, sa1) = (token(app, "t1").await, token(app, "sa1").await);
+    let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    let (_, class_activity) = post(
+        app,
+        &t1,
+        "/api/v1/activities",
+        table_activity(("class", "k1"), "permission"),
+    )
+    .await;
+    let (_, cancel_me) = post(
+        app,
+        &t1,
+        "/api/v1/activities",
+        table_activity(("class", "k1"), "permission"),
+    )
+    .await;
+    let (_, school_activity) = post(
+        app,
+        &sa1,
+        "/api/v1/activities",
+        table_activity(("school", "s1"), "signup"),
+    )
+    .await;
+    let mut announcements = Vec::new();
+    for title in ["表格公告一", "表格公告二"] {
+        let (status, made) = post(
+            app,
+            &sa1,
+            "/api/v1/schools/s1/announcements",
+            serde_json::json!({"title": title, "body": "正文"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        announcements.push(id(&made));
+    }
+    let mut entries = Vec::new();
+    for title in ["表格评语一", "表格评语二", "表格评语三"] {
+        let (status, made) = post(
+            app,
+            &t1,
+            "/api/v1/students/st1/growth",
+            serde_json::json!({"kind": "comment", "title": title, "body": "认真"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        entries.push(id(&made));
+    }
+    // A file in the third entry, as selected work copies one from a hand-in.
+    use object_store::ObjectStoreExt;
+    let key = "submissions/table/photo.png";
+    app.state
+        .objects
+        .put(&object_store::path::Path::from(key), PNG.to_vec().into())
+        .await
+        .unwrap();
+    let file = kongjian::growth::entity::file::Model {
+        id: uuid::Uuid::now_v7().to_string(),
+        entry_id: entries[2].clone(),
+        object_key: key.to_owned(),
+        file_name: "photo.png".to_owned(),
+        content_type: "image/png".to_owned(),
+        size: PNG.len() as i64,
+        created_at: Utc::now(),
+    };
+    use sea_orm::EntityTrait;
+    kongjian::growth::entity::file::Entity::insert(
+        kongjian::growth::entity::file::ActiveModel::from(file.clone()),
+    )
+    .exec_without_returning(&app.state.db)
+    .await
+    .unwrap();
+    SpacesMade {
+        class_activity: id(&class_activity),
+        cancel_me: id(&cancel_me),
+        school_activity: id(&school_activity),
+        announcement_page: announcements.pop().unwrap(),
+        announcement: announcements.pop().unwrap(),
+        entry_with_file: entries.pop().unwrap(),
+        entry_page: entries.pop().unwrap(),
+        entry: entries.pop().unwrap(),
+        file: file.id,
+    }
+}
+
+/// The activities, announcements and growth rows (issue 7).
+fn spaces_rows(m: &SpacesMade) -> Vec<Row> {
+    use Kind::*;
+    let (get, post) = (Method::GET, Method::POST);
+    // The people of class k1 (its pupils, their families, its teacher, the administrators).
+    const CLASS_K1: &[Actor] = &[
+        ParentOfChild,
+        ParentOfClassmate,
+        TeacherOfClass,
+        StudentSelf,
+        Classmate,
+        AdminOfSchool,
+        DistrictAdmin,
+    ];
+    // The people of school s1, and the district's administrator.
+    const S1_AND_DISTRICT: &[Actor] = &[
+        ParentOfChild,
+        ParentOfClassmate,
+        TeacherOfClass,
+        TeacherOfOtherClass,
+        StudentSelf,
+        Classmate,
+        AdminOfSchool,
+        DistrictAdmin,
+    ];
+    const ORGANISERS: &[Actor] = &[TeacherOfClass, AdminOfSchool, DistrictAdmin];
+    const ADMINS: &[Actor] = &[AdminOfSchool, DistrictAdmin];
+    // Those who read st1's record, and those who export it.
+    const READERS: &[Actor] = &[
+        ParentOfChild,
+        TeacherOfClass,
+        StudentSelf,
+        AdminOfSchool,
+        DistrictAdmin,
+    ];
+    const EXPORTERS: &[Actor] = &[ParentOfChild, StudentSelf, AdminOfSchool, DistrictAdmin];
+    let class_activity = format!("/api/v1/activities/{}", m.class_activity);
+    let school_activity = format!("/api/v1/activities/{}", m.school_activity);
+    let page = format!("/activities/{}", m.class_activity);
+    let new_class = table_activity(("class", "k1"), "none");
+    let new_school = table_activity(("school", "s1"), "none");
+    let form = vec![
+        ("title", "表格页面活动"),
+        ("place", "礼堂"),
+        ("starts_at", "2099-06-01T08:30"),
+        ("ask", "none"),
+    ];
+    vec![
+        row(post.clone(), "/api/v1/activities", Api, ORGANISERS).body(Body::Json(new_class)),
+        row(post.clone(), "/api/v1/activities", Api, ADMINS).body(Body::Json(new_school)),
+        row(get.clone(), &class_activity, Api, CLASS_K1).hidden(),
+        row(get.clone(), &school_activity, Api, S1_AND_DISTRICT).hidden(),
+        // Answering: only a guardian, for their own child.
+        row(
+            post.clone(),
+            &format!("{class_activity}/answers"),
+            Api,
+            &[ParentOfChild],
+        )
+        .body(Body::Json(
+            serde_json::json!({"student": "st1", "answer": "yes"}),
+        ))
+        .hidden(),
+        // Every answer, and the CSV: the organiser, the class's teachers, the administrators.
+        row(
+            get.clone(),
+            &format!("{class_activity}/answers"),
+            Api,
+            ORGANISERS,
+        )
+        .hidden(),
+        row(
+            get.clone(),
+            &format!("{class_activity}/answers.csv"),
+            Api,
+            ORGANISERS,
+        )
+        .hidden(),
+        // Cancelling (an empty reason is refused after the check): the organiser and admins.
+        row(
+            post.clone(),
+            &format!("/api/v1/activities/{}/cancel", m.cancel_me),
+            Api,
+            ORGANISERS,
+        )
+        .body(Body::Json(serde_json::json!({"reason": ""})))
+        .hidden(),
+        row(get.clone(), "/api/v1/classes/k1/activities", Api, CLASS_K1).hidden(),
+        row(
+            get.clone(),
+            "/api/v1/schools/s1/activities",
+            Api,
+            S1_AND_DISTRICT,
+        )
+        .hidden(),
+        // Announcements: the school's administrators post and withdraw; its people read.
+        row(
+            post.clone(),
+            "/api/v1/schools/s1/announcements",
+            Api,
+            ADMINS,
+        )
+        .body(Body::Json(
+            serde_json::json!({"title": "表格公告", "body": "正文"}),
+        ))
+        .hidden(),
+        row(
+            get.clone(),
+            "/api/v1/schools/s1/announcements",
+            Api,
+            S1_AND_DISTRICT,
+        )
+        .hidden(),
+        row(
+            post.clone(),
+            &format!("/api/v1/announcements/{}/withdraw", m.announcement),
+            Api,
+            ADMINS,
+        )
+        .hidden(),
+        // st1's growth record: read by the pupil, their family, teacher and administrators;
+        // comments by teachers and administrators; exported by all but the teacher.
+        row(get.clone(), "/api/v1/students/st1/growth", Api, READERS).hidden(),
+        row(post.clone(), "/api/v1/students/st1/growth", Api, ORGANISERS)
+            .body(Body::Json(
+                serde_json::json!({"kind": "award", "title": "表格奖项"}),
+            ))
+            .hidden(),
+        row(
+            get.clone(),
+            "/api/v1/students/st1/growth/export",
+            Api,
+            EXPORTERS,
+        )
+        .hidden(),
+        row(
+            get.clone(),
+            &format!("/api/v1/growth/{}/files/{}", m.entry_with_file, m.file),
+            Api,
+            READERS,
+        )
+        .hidden(),
+        // Removing an entry: its author (after which it is gone for everyone).
+        row(
+            post.clone(),
+            &format!("/api/v1/growth/{}/remove", m.entry),
+            Api,
+            &[TeacherOfClass],
+        )
+        .hidden(),
+        // The pages: the same rules.
+        row(get.clone(), &page, Page, CLASS_K1).hidden(),
+        row(
+            post.clone(),
+            &format!("{page}/answers"),
+            Page,
+            &[ParentOfChild],
+        )
+        .body(Body::Form(vec![("student", "st1"), ("answer", "no")]))
+        .hidden(),
+        row(
+            post.clone(),
+            &format!("/activities/{}/cancel", m.cancel_me),
+            Page,
+            ORGANISERS,
+        )
+        .body(Body::Form(vec![("reason", "表格取消")]))
+        .hidden(),
+        row(get.clone(), "/classes/k1/activities/new", Page, ORGANISERS).hidden(),
+        row(post.clone(), "/classes/k1/activities/new", Page, ORGANISERS)
+            .body(Body::Form(form.clone()))
+            .hidden(),
+        row(get.clone(), "/schools/s1/activities/new", Page, ADMINS).hidden(),
+        row(post.clone(), "/schools/s1/activities/new", Page, ADMINS)
+            .body(Body::Form(form))
+            .hidden(),
+        row(
+            get.clone(),
+            "/schools/s1/announcements",
+            Page,
+            S1_AND_DISTRICT,
+        )
+        .hidden(),
+        row(post.clone(), "/schools/s1/announcements", Page, ADMINS)
+            .body(Body::Form(vec![
+                ("title", "表格页面公告"),
+                ("body", "正文"),
+            ]))
+            .hidden(),
+        row(
+            post.clone(),
+            &format!("/announcements/{}/withdraw", m.announcement_page),
+            Page,
+            ADMINS,
+        )
+        .body(Body::Form(vec![]))
+        .hidden(),
+        row(get.clone(), "/students/st1/growth", Page, READERS).hidden(),
+        row(post.clone(), "/students/st1/growth", Page, ORGANISERS)
+            .body(Body::Form(vec![
+                ("kind", "award"),
+                ("title", "表格页面奖项"),
+            ]))
+            .hidden(),
+        row(
+            post.clone(),
+            &format!("/growth/{}/remove", m.entry_page),
+            Page,
+            &[TeacherOfClass],
+        )
+        .body(Body::Form(vec![]))
+        .hidden(),
+    ]
 }
 
 /// The smallest PNG: its magic bytes are what the upload checks.
@@ -356,7 +686,10 @@ async fn make(app: &TestApp) -> Made {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
+    // ── activities, announcements and growth records (issue 7) ──
+    let spaces = make_spaces(app).await;
     Made {
+        spaces,
         open_assignment: set[1].clone(),
         assignment: set[0].clone(),
         submission_file: handed["files"][0]["id"].as_str().unwrap().to_owned(),
@@ -1181,6 +1514,11 @@ fn table(import: &str, made: &Made) -> Vec<Row> {
         row(post.clone(), &made.lessons.api("/attachments"), Api, &[TeacherOfClass])
             .hidden()
             .body(Body::Json(serde_json::json!({"resource": made.resource}))),
+        // ── activities, announcements and growth records (issue 7) ──
+    ]
+    .into_iter()
+    .chain(spaces_rows(&made.spaces))
+    .chain(vec![
         // Ending someone's sessions: themselves and the admins.
         row(
             post.clone(),
@@ -1206,7 +1544,8 @@ fn table(import: &str, made: &Made) -> Vec<Row> {
             SIGNED_IN,
         )
         .ends_sessions(),
-    ]
+    ])
+    .collect()
 }
 
 /// The district of the table.

@@ -3,11 +3,13 @@
 
 mod support;
 
+mod activities;
 mod assignments;
 mod assignments_pages;
 mod authz;
 mod fixtures;
 mod foundation;
+mod growth;
 mod lessons;
 mod messaging;
 mod messaging_pages;
