@@ -63,6 +63,7 @@ pub struct Api;
 
 /// What a create answers: the new thing's id.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = activities::Created)]
 pub struct Created {
     pub id: String,
 }
@@ -87,6 +88,7 @@ pub struct Cancelled {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = activities::Withdrawn)]
 pub struct Withdrawn {
     pub id: String,
     pub withdrawn_at: Option<DateTime<Utc>>,

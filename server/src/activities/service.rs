@@ -52,12 +52,14 @@ impl Ask {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = activities::PersonRef)]
 pub struct PersonRef {
     pub sourced_id: String,
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = activities::ClassRef)]
 pub struct ClassRef {
     pub sourced_id: String,
     pub title: String,
@@ -102,6 +104,7 @@ pub struct ChildAnswer {
 
 /// Yes and no, for the organisers only.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[schema(as = activities::Counts)]
 pub struct Counts {
     pub yes: u64,
     pub no: u64,
@@ -111,6 +114,7 @@ pub struct Counts {
 }
 
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[schema(as = activities::May)]
 pub struct May {
     /// Answer for a child now.
     pub answer: bool,

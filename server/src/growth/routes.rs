@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
 pub struct Api;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = growth::Created)]
 pub struct Created {
     pub id: String,
 }

@@ -91,6 +91,7 @@ pub struct NewEntry {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = growth::FileView)]
 pub struct FileView {
     pub id: String,
     pub name: String,

@@ -79,6 +79,7 @@ pub struct ResourceRef {
 
 /// One attachment of a lesson.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = lessons::AttachmentView)]
 pub struct AttachmentView {
     pub id: String,
     /// `image`, `file` or `resource`.

@@ -34,6 +34,7 @@ pub struct ClassLesson {
 
 /// A class as a list names it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = lessons::ClassRef)]
 pub struct ClassRef {
     pub sourced_id: String,
     pub title: String,

@@ -103,6 +103,7 @@ pub struct LessonView {
 
 /// One saved text of a lesson.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = lessons::VersionView)]
 pub struct VersionView {
     pub number: i32,
     pub title: String,
