@@ -339,7 +339,8 @@ on_both_databases! {
         assert!(stranger.contains(r#"class="button" href="/login""#));
         browser.activate("st2").await;
         let (_, member) = browser.get("/").await;
-        assert!(member.contains(r#"class="button" href="/account""#));
+        assert!(member.contains(r#"class="button" href="/space""#), "members go to their space");
+        assert!(member.contains(r#"href="/account""#));
         let (_, en) = {
             let r = browser.client.get(app.url("/account")).header("accept-language", "en").send().await.unwrap();
             (r.status(), r.text().await.unwrap())
