@@ -129,7 +129,7 @@ for n in $(seq 1 20); do
 done
 ASSIGNMENTS=()
 for n in $(seq 1 20); do
-    due=$(date -u -d "+$((n - 10)) days" +%Y-%m-%dT%H:%M:%SZ)
+    due=$(date -u -d "+$n days" +%Y-%m-%dT%H:%M:%SZ)
     body=$(jq -nc --arg c "$CLASS" --arg t "练习 $n：二次函数" --arg d "$due" \
         '{class: $c, title: $t, instructions: "完成课本练习题 1–5，写出解题过程。", due_at: $d, scale: "bands", accept_late: true}')
     ASSIGNMENTS+=("$(api POST /api/v1/assignments "$T_TOKEN" "$body" | jq -r .id)")

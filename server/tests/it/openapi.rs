@@ -168,11 +168,9 @@ fn conform(doc: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<S
                 }
             }
         }
-        Value::Array(items) => {
-            if schema.get("items").is_some() {
-                for (i, item) in items.iter().enumerate() {
-                    conform(doc, &schema["items"], item, &format!("{at}[{i}]"), out);
-                }
+        Value::Array(items) if schema.get("items").is_some() => {
+            for (i, item) in items.iter().enumerate() {
+                conform(doc, &schema["items"], item, &format!("{at}[{i}]"), out);
             }
         }
         _ => {}
