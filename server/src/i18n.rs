@@ -278,3 +278,52 @@ mod tests {
         Ok(())
     }
 }
+
+/// A page module's own words, `(key, 中文, English)`, for strings not (yet) in the catalogues.
+pub type Table = &'static [(&'static str, &'static str, &'static str)];
+
+/// The words of one request's language: the shared catalogue first, then a module's [`Table`],
+/// else the key itself (so a missing string shows on the page instead of breaking it).
+#[derive(Clone, Copy)]
+pub struct Words<'a> {
+    tr: Tr<'a>,
+    table: Table,
+}
+
+impl<'a> Words<'a> {
+    pub fn new(tr: Tr<'a>, table: Table) -> Self {
+        Words { tr, table }
+    }
+
+    pub fn tr(&self) -> Tr<'a> {
+        self.tr
+    }
+
+    pub fn say(&self, key: &'a str) -> &'a str {
+        let shared = self.tr.t(key);
+        if shared != key {
+            return shared;
+        }
+        self.own(key).unwrap_or(key)
+    }
+
+    /// The module table's text for `key` alone, if it has one.
+    pub fn own(&self, key: &str) -> Option<&'static str> {
+        self.table
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, zh, en)| match self.tr.lang {
+                Lang::Zh => *zh,
+                Lang::En => *en,
+            })
+    }
+
+    /// The text for `key` with `{name}` placeholders filled in.
+    pub fn format(&self, key: &'a str, args: &[(&str, String)]) -> String {
+        let mut text = self.say(key).to_owned();
+        for (name, value) in args {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+}

@@ -2,10 +2,8 @@
 //! keys (`activities.…`, `announcements.…`) so they can move into the catalogues key for key.
 //! [`Words`] also serves the growth pages with their own table.
 
-use crate::i18n::{Lang, Tr};
-
 /// `(key, 中文, English)`.
-pub(crate) type Table = &'static [(&'static str, &'static str, &'static str)];
+pub(crate) use crate::i18n::Table;
 
 pub(crate) const TEXT: Table = &[
     ("activities.detail.title", "班级活动", "Activity"),
@@ -177,47 +175,7 @@ pub(crate) const TEXT: Table = &[
     ),
 ];
 
-/// The words of one request's language, from one table.
-#[derive(Clone, Copy)]
-pub struct Words<'a> {
-    tr: Tr<'a>,
-    table: Table,
-}
-
-impl<'a> Words<'a> {
-    pub fn new(tr: Tr<'a>, table: Table) -> Self {
-        Words { tr, table }
-    }
-
-    pub fn tr(&self) -> Tr<'a> {
-        self.tr
-    }
-
-    /// The text for `key`: the shared catalogue's, else the table's, else the key itself (so
-    /// a missing string shows on the page instead of breaking it).
-    pub fn say(&self, key: &'a str) -> &'a str {
-        let shared = self.tr.t(key);
-        if shared != key {
-            return shared;
-        }
-        self.table
-            .iter()
-            .find(|(k, _, _)| *k == key)
-            .map_or(key, |(_, zh, en)| match self.tr.lang {
-                Lang::Zh => zh,
-                Lang::En => en,
-            })
-    }
-
-    /// The text for `key` with `{name}` placeholders filled in.
-    pub fn format(&self, key: &'a str, args: &[(&str, String)]) -> String {
-        let mut text = self.say(key).to_owned();
-        for (name, value) in args {
-            text = text.replace(&format!("{{{name}}}"), value);
-        }
-        text
-    }
-}
+pub(crate) use crate::i18n::Words;
 
 /// Checks every table keeps its promises: each key once, both languages, the same
 /// placeholders, and every key a template asks for.

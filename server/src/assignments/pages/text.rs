@@ -2,7 +2,7 @@
 //! catalogues' (`assignments.…`), so they can move into `web/i18n/<lang>.toml` key for key.
 //! A key the shared catalogue holds is taken from there.
 
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Tr;
 
 /// `(key, 中文, English)`.
 const TEXT: &[(&str, &str, &str)] = &[
@@ -200,42 +200,21 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("assignments.list.new", "布置新作业", "Set a new assignment"),
 ];
 
-/// The words of one request's language.
+/// The words of one request's language (the shared catalogue, then [`TEXT`]).
 #[derive(Clone, Copy)]
-pub struct Words<'a> {
-    tr: Tr<'a>,
+pub struct Words<'a>(crate::i18n::Words<'a>);
+
+impl<'a> std::ops::Deref for Words<'a> {
+    type Target = crate::i18n::Words<'a>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl<'a> Words<'a> {
     pub fn new(tr: Tr<'a>) -> Self {
-        Words { tr }
-    }
-
-    pub fn tr(&self) -> Tr<'a> {
-        self.tr
-    }
-
-    /// The text for `key`: the shared catalogue's, else this table's, else the key itself.
-    pub fn say(&self, key: &'a str) -> &'a str {
-        let shared = self.tr.t(key);
-        if shared != key {
-            return shared;
-        }
-        TEXT.iter()
-            .find(|(k, _, _)| *k == key)
-            .map_or(key, |(_, zh, en)| match self.tr.lang {
-                Lang::Zh => zh,
-                Lang::En => en,
-            })
-    }
-
-    /// The text for `key` with `{name}` placeholders filled in.
-    pub fn format(&self, key: &'a str, args: &[(&str, String)]) -> String {
-        let mut text = self.say(key).to_owned();
-        for (name, value) in args {
-            text = text.replace(&format!("{{{name}}}"), value);
-        }
-        text
+        Words(crate::i18n::Words::new(tr, TEXT))
     }
 
     /// A status as people read it.

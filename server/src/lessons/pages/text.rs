@@ -4,7 +4,7 @@
 //! files key for key without a change to a page or a template. Templates ask through
 //! [`Words::say`].
 
-use crate::i18n::{Lang, Tr};
+use crate::i18n::Tr;
 
 /// `(key, 中文, English)`.
 const TEXT: &[(&str, &str, &str)] = &[
@@ -213,55 +213,27 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The words of one request's language.
+/// The words of one request's language (the shared catalogue, then [`TEXT`]).
 #[derive(Clone, Copy)]
-pub struct Words<'a> {
-    tr: Tr<'a>,
+pub struct Words<'a>(crate::i18n::Words<'a>);
+
+impl<'a> std::ops::Deref for Words<'a> {
+    type Target = crate::i18n::Words<'a>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl<'a> Words<'a> {
     pub fn new(tr: Tr<'a>) -> Self {
-        Words { tr }
-    }
-
-    pub fn tr(&self) -> Tr<'a> {
-        self.tr
-    }
-
-    /// The text for `key`: the shared catalogue's, else this table's, else the key itself (so
-    /// a missing string shows on the page instead of breaking it).
-    pub fn say(&self, key: &'a str) -> &'a str {
-        let shared = self.tr.t(key);
-        if shared != key {
-            return shared;
-        }
-        TEXT.iter()
-            .find(|(k, _, _)| *k == key)
-            .map_or(key, |(_, zh, en)| match self.tr.lang {
-                Lang::Zh => zh,
-                Lang::En => en,
-            })
-    }
-
-    /// The text for `key` with `{name}` placeholders filled in.
-    pub fn format(&self, key: &'a str, args: &[(&str, String)]) -> String {
-        let mut text = self.say(key).to_owned();
-        for (name, value) in args {
-            text = text.replace(&format!("{{{name}}}"), value);
-        }
-        text
+        Words(crate::i18n::Words::new(tr, TEXT))
     }
 
     /// A lesson's or a publication's state in the reader's language.
     pub fn state(&self, state: &str) -> String {
         let key = format!("lessons.state.{state}");
-        TEXT.iter().find(|(k, _, _)| *k == key).map_or_else(
-            || state.to_owned(),
-            |(_, zh, en)| match self.tr.lang {
-                Lang::Zh => (*zh).to_owned(),
-                Lang::En => (*en).to_owned(),
-            },
-        )
+        self.own(&key).unwrap_or(state).to_owned()
     }
 }
 

@@ -414,56 +414,28 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("resources.type.其他", "其他", "Other"),
 ];
 
-/// The words of one request's language.
+/// The words of one request's language (the shared catalogue, then [`TEXT`]).
 #[derive(Clone, Copy)]
-pub struct Words<'a> {
-    tr: Tr<'a>,
+pub struct Words<'a>(crate::i18n::Words<'a>);
+
+impl<'a> std::ops::Deref for Words<'a> {
+    type Target = crate::i18n::Words<'a>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl<'a> Words<'a> {
     pub fn new(tr: Tr<'a>) -> Self {
-        Words { tr }
-    }
-
-    pub fn tr(&self) -> Tr<'a> {
-        self.tr
-    }
-
-    /// The text for `key`: the shared catalogue's, else this table's, else the key itself (so
-    /// a missing string shows on the page instead of breaking it).
-    pub fn say(&self, key: &'a str) -> &'a str {
-        let shared = self.tr.t(key);
-        if shared != key {
-            return shared;
-        }
-        TEXT.iter()
-            .find(|(k, _, _)| *k == key)
-            .map_or(key, |(_, zh, en)| match self.tr.lang {
-                Lang::Zh => zh,
-                Lang::En => en,
-            })
-    }
-
-    /// The text for `key` with `{name}` placeholders filled in.
-    pub fn format(&self, key: &'a str, args: &[(&str, String)]) -> String {
-        let mut text = self.say(key).to_owned();
-        for (name, value) in args {
-            text = text.replace(&format!("{{{name}}}"), value);
-        }
-        text
+        Words(crate::i18n::Words::new(tr, TEXT))
     }
 
     /// A vocabulary value (`group` is `subject`, `type`, `state` …) in the reader's language;
     /// a value the table does not know is shown as it is.
     pub fn term(&self, group: &str, value: &str) -> String {
         let key = format!("resources.{group}.{value}");
-        match TEXT.iter().find(|(k, _, _)| *k == key) {
-            Some((_, zh, en)) => match self.tr.lang {
-                Lang::Zh => (*zh).to_owned(),
-                Lang::En => (*en).to_owned(),
-            },
-            None => value.to_owned(),
-        }
+        self.own(&key).unwrap_or(value).to_owned()
     }
 
     /// A grade with its stage: "07 七年级（初中）", "07 Grade 7 (junior secondary)".
@@ -473,7 +445,7 @@ impl<'a> Words<'a> {
         }
         let stage = self.term("stage", super::super::stage_of(code));
         let name = self.term("grade", code);
-        match self.tr.lang {
+        match self.tr().lang {
             Lang::Zh => format!("{name}（{stage}）"),
             Lang::En => format!("{name} ({stage})"),
         }
