@@ -22,6 +22,7 @@ pub mod views;
 
 use serde::Serialize;
 
+pub use lists::list_for_student;
 pub use service::{for_student, for_teacher};
 pub use views::{StudentAssignment, TeacherAssignment};
 

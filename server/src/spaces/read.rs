@@ -16,7 +16,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::activities::entity::{activity, announcement};
-use crate::assignments::entity::{assignment, feedback, submission};
+use crate::assignments;
 use crate::growth::entity::entry as growth_entry;
 use crate::http::display::mask_phone;
 use crate::lessons::entity::{lesson, publication};
@@ -370,7 +370,8 @@ async fn names_of(
 }
 
 /// Lessons visibly published to these classes (`publish_at` reached, not withdrawn), newest
-/// first; a lesson published to several of them is listed once.
+/// first; a lesson published to several of them is listed once. The read is the lessons
+/// module's ([`crate::lessons::visible_in_classes`]); this shapes it for a space.
 pub async fn lessons_in(
     db: &impl ConnectionTrait,
     class_ids: &[String],
@@ -378,127 +379,44 @@ pub async fn lessons_in(
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<LessonLine>, DbErr> {
-    if class_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let publications = publication::Entity::find()
-        .filter(publication::Column::ClassId.is_in(class_ids.iter().cloned()))
-        .filter(publication::Column::PublishAt.lte(now))
-        .filter(publication::Column::WithdrawnAt.is_null())
-        .order_by_desc(publication::Column::PublishAt)
-        .limit(limit * 2)
-        .all(db)
-        .await?;
+    let limit = limit as usize;
+    // One row per class a lesson went to: enough rows for `limit` distinct lessons.
+    let rows =
+        crate::lessons::visible_in_classes(db, class_ids, now, limit * class_ids.len()).await?;
     let mut seen = BTreeSet::new();
-    let publications: Vec<publication::Model> = publications
+    Ok(rows
         .into_iter()
-        .filter(|p| seen.insert(p.lesson_id.clone()))
-        .take(limit as usize)
-        .collect();
-    let lessons: HashMap<String, lesson::Model> = lesson::Entity::find()
-        .filter(lesson::Column::Id.is_in(publications.iter().map(|p| p.lesson_id.clone())))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.id.clone(), l))
-        .collect();
-    let owners = names_of(db, lessons.values().map(|l| l.owner_id.clone())).await?;
-    Ok(publications
-        .into_iter()
-        .filter_map(|p| {
-            let l = lessons.get(&p.lesson_id)?;
-            Some(LessonLine {
-                id: l.id.clone(),
-                title: l.title.clone(),
-                class_title: class_titles.get(&p.class_id).cloned().unwrap_or_default(),
-                class: p.class_id,
-                teacher: owners.get(&l.owner_id).cloned().unwrap_or_default(),
-                published_at: p.publish_at,
-            })
+        .filter(|l| seen.insert(l.lesson_id.clone()))
+        .take(limit)
+        .map(|l| LessonLine {
+            id: l.lesson_id,
+            title: l.title,
+            class_title: class_titles.get(&l.class_id).cloned().unwrap_or_default(),
+            class: l.class_id,
+            teacher: l.owner_name,
+            published_at: l.publish_at,
         })
         .collect())
 }
 
-/// A pupil's assignments in these classes with their status and, once returned, the feedback:
-/// what is still due first (soonest first), then the rest (most recent first).
+/// A pupil's assignments in these classes with their status and, once returned, the feedback
+/// that stands — the assignments module's read ([`assignments::list_for_student`]),
+/// ordered for a space: what is still due first (soonest first), then the rest (most recent
+/// first).
 pub async fn assignments_of(
     db: &impl ConnectionTrait,
     student_id: &str,
     class_ids: &[String],
-    class_titles: &HashMap<String, String>,
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<AssignmentLine>, DbErr> {
     if class_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let assignments = assignment::Entity::find()
-        .filter(assignment::Column::ClassId.is_in(class_ids.iter().cloned()))
-        .filter(assignment::Column::WithdrawnAt.is_null())
-        .order_by_desc(assignment::Column::DueAt)
-        .limit(limit)
-        .all(db)
-        .await?;
-    if assignments.is_empty() {
-        return Ok(Vec::new());
-    }
-    let handed_in: HashMap<String, submission::Model> = submission::Entity::find()
-        .filter(submission::Column::StudentId.eq(student_id))
-        .filter(submission::Column::AssignmentId.is_in(assignments.iter().map(|a| a.id.clone())))
-        .filter(submission::Column::SupersededAt.is_null())
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.assignment_id.clone(), s))
-        .collect();
-    let returned: Vec<String> = handed_in
-        .values()
-        .filter(|s| s.state == "returned")
-        .map(|s| s.id.clone())
-        .collect();
-    let mut feedback_for: HashMap<String, feedback::Model> = HashMap::new();
-    if !returned.is_empty() {
-        for f in feedback::Entity::find()
-            .filter(feedback::Column::SubmissionId.is_in(returned))
-            .order_by_asc(feedback::Column::CreatedAt)
-            .all(db)
-            .await?
-        {
-            // Oldest first, so the latest mark stands.
-            feedback_for.insert(f.submission_id.clone(), f);
-        }
-    }
-    let mut lines: Vec<AssignmentLine> = assignments
-        .into_iter()
-        .map(|a| {
-            let current = handed_in.get(&a.id);
-            let status = match current {
-                None => "not_started",
-                Some(s) if s.state == "returned" => "returned",
-                Some(s) if s.late => "late",
-                Some(_) => "handed_in",
-            };
-            let feedback = current
-                .filter(|s| s.state == "returned")
-                .and_then(|s| feedback_for.get(&s.id))
-                .map(|f| FeedbackLine {
-                    comment: f.comment.clone(),
-                    score: f.score.clone(),
-                });
-            AssignmentLine {
-                title: a.title,
-                class_title: class_titles.get(&a.class_id).cloned().unwrap_or_default(),
-                class: a.class_id,
-                overdue: current.is_none() && a.due_at < now,
-                due_at: a.due_at,
-                status,
-                feedback,
-                id: a.id,
-            }
-        })
-        .collect();
+    let within: BTreeSet<String> = class_ids.iter().cloned().collect();
+    let mut list = assignments::list_for_student(db, student_id, Some(&within), now).await?;
     // Still due (soonest first), then past ones (latest first).
-    lines.sort_by(|a, b| {
+    list.sort_by(|a, b| {
         let (fa, fb) = (a.due_at >= now, b.due_at >= now);
         fb.cmp(&fa).then_with(|| {
             if fa {
@@ -508,7 +426,27 @@ pub async fn assignments_of(
             }
         })
     });
-    Ok(lines)
+    list.truncate(limit as usize);
+    Ok(list
+        .into_iter()
+        .map(|a| AssignmentLine {
+            id: a.id,
+            title: a.title,
+            class: a.class_id,
+            class_title: a.class_title,
+            due_at: a.due_at,
+            status: a.status.as_str(),
+            overdue: a.overdue,
+            feedback: a.feedback.map(|f| FeedbackLine {
+                comment: f.comment,
+                score: match f.score {
+                    serde_json::Value::Null => None,
+                    serde_json::Value::String(s) => Some(s),
+                    other => Some(other.to_string()),
+                },
+            }),
+        })
+        .collect())
 }
 
 async fn growth_of(
@@ -545,7 +483,7 @@ async fn student_space(
     // Class ids that are still active (a retired class shows nothing).
     let active: Vec<String> = titles.keys().cloned().collect();
     let lessons = lessons_in(db, &active, &titles, now, LINES).await?;
-    let assignments = assignments_of(db, &student.id, &active, &titles, now, LINES).await?;
+    let assignments = assignments_of(db, &student.id, &active, now, LINES).await?;
     let growth = growth_of(db, &student.id, 5).await?;
     let to_confirm = match for_parent {
         Some(parent) => Some(waiting_confirmation(db, parent, student, &active, now).await?),
@@ -642,8 +580,7 @@ async fn teacher_space(
     class_ids: &[String],
     now: DateTime<Utc>,
 ) -> Result<TeacherSpace, DbErr> {
-    let (classes, titles) = class_cards(db, class_ids, "teacher", true).await?;
-    let active: Vec<String> = titles.keys().cloned().collect();
+    let (classes, _) = class_cards(db, class_ids, "teacher", true).await?;
 
     let lessons = lesson::Entity::find()
         .filter(lesson::Column::OwnerId.eq(me.id.as_str()))
@@ -684,64 +621,21 @@ async fn teacher_space(
         })
         .collect();
 
-    let assignments = if active.is_empty() {
-        Vec::new()
-    } else {
-        assignment::Entity::find()
-            .filter(assignment::Column::ClassId.is_in(active.iter().cloned()))
-            .filter(assignment::Column::WithdrawnAt.is_null())
-            .order_by_desc(assignment::Column::DueAt)
-            .limit(LINES)
-            .all(db)
-            .await?
-    };
-    let current: Vec<(String, String)> = if assignments.is_empty() {
-        Vec::new()
-    } else {
-        submission::Entity::find()
-            .select_only()
-            .column(submission::Column::AssignmentId)
-            .column(submission::Column::State)
-            .filter(
-                submission::Column::AssignmentId.is_in(assignments.iter().map(|a| a.id.clone())),
-            )
-            .filter(submission::Column::SupersededAt.is_null())
-            .into_tuple()
-            .all(db)
-            .await?
-    };
-    let class_sizes: HashMap<&str, usize> = classes
-        .iter()
-        .map(|c| (c.sourced_id.as_str(), c.students.len()))
-        .collect();
-    let sourced: HashMap<String, String> = class::Entity::find()
-        .filter(class::Column::Id.is_in(active.iter().cloned()))
-        .all(db)
-        .await?
+    // What waits to be marked: the assignments module's counts, the latest due first.
+    let mut set = assignments::for_teacher(db, me).await?;
+    set.sort_by(|a, b| (b.due_at, &b.id).cmp(&(a.due_at, &a.id)));
+    set.truncate(LINES as usize);
+    let to_mark = set
         .into_iter()
-        .map(|c| (c.id, c.sourced_id))
-        .collect();
-    let to_mark = assignments
-        .into_iter()
-        .map(|a| {
-            let of_this = current.iter().filter(|(id, _)| *id == a.id);
-            let handed_in = of_this.clone().count();
-            let waiting = of_this.filter(|(_, s)| s != "returned").count();
-            let students = sourced
-                .get(&a.class_id)
-                .and_then(|s| class_sizes.get(s.as_str()))
-                .copied()
-                .unwrap_or(0);
-            ToMark {
-                title: a.title,
-                class_title: titles.get(&a.class_id).cloned().unwrap_or_default(),
-                class: a.class_id,
-                due_at: a.due_at,
-                waiting,
-                handed_in,
-                students,
-                id: a.id,
-            }
+        .map(|a| ToMark {
+            waiting: a.counts.to_mark() as usize,
+            handed_in: (a.counts.total - a.counts.not_started) as usize,
+            students: a.counts.total as usize,
+            title: a.title,
+            class_title: a.class_title,
+            class: a.class_id,
+            due_at: a.due_at,
+            id: a.id,
         })
         .collect();
 
