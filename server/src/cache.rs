@@ -70,7 +70,12 @@ impl Caches {
             tokens: cache(),
             views: cache(),
             access: cache(),
-            spaces: cache(),
+            // A space is shown for at most two seconds anyway; keeping it longer would only
+            // hold its page (tens of KB) in memory.
+            spaces: Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(crate::spaces::cache::TTL.to_std().unwrap_or(TTL))
+                .build(),
             writes: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             epoch: Arc::new(AtomicI64::new(i64::MIN)),
             changed: Arc::new(tokio::sync::Notify::new()),

@@ -145,14 +145,17 @@ impl FromRequestParts<AppState> for PageContext {
 /// Render a page template, answering `internal` if the template fails.
 pub fn render(template: &impl Template, lang: Lang) -> Response {
     match template.render() {
-        Ok(html) => {
-            let mut response = Html(html).into_response();
-            response.headers_mut().insert(
-                header::CONTENT_LANGUAGE,
-                HeaderValue::from_static(lang.tag()),
-            );
-            response
-        }
+        Ok(page) => html(page, lang),
         Err(err) => AppError::internal(err).into_response(),
     }
+}
+
+/// A finished page in `lang`.
+pub fn html(page: impl IntoResponse, lang: Lang) -> Response {
+    let mut response = Html(page).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.tag()),
+    );
+    response
 }

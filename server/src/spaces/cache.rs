@@ -8,14 +8,21 @@
 //! — a scheduled lesson appearing, an assignment falling due; and (3) [`TTL`] has not passed,
 //! which bounds how long a change made on another node goes unseen here. A roster change empties
 //! it with every other cache (the cache epoch).
+//!
+//! The page made from a space is kept with it, for the language, address and CSRF token it was
+//! made for (the only other things on it): a second visit while the space is still true is
+//! answered with the same bytes, without formatting forty times and dates again.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::DbErr;
 
 use super::read::{self, MySpace};
+use crate::i18n::Lang;
 use crate::roster::entity::person;
 use crate::state::AppState;
 
@@ -25,11 +32,45 @@ pub const TTL: TimeDelta = TimeDelta::seconds(2);
 pub struct Cached {
     writes: u64,
     until: DateTime<Utc>,
-    space: Arc<MySpace>,
+    pub space: Arc<MySpace>,
+    page: Mutex<Option<Rendered>>,
+}
+
+/// What a page made from the space depends on besides the space itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageKey {
+    pub lang: Lang,
+    pub here: String,
+    pub csrf: String,
+}
+
+struct Rendered {
+    key: PageKey,
+    body: Bytes,
+}
+
+impl Cached {
+    /// The page made earlier from this space for the same language, address and token.
+    pub fn page(&self, key: &PageKey) -> Option<Bytes> {
+        let page = self.page.lock().unwrap_or_else(|e| e.into_inner());
+        page.as_ref()
+            .filter(|r| r.key == *key)
+            .map(|r| r.body.clone())
+    }
+
+    /// Keep the page made from this space (one per person: the latest language and token win).
+    pub fn keep_page(&self, key: PageKey, body: Bytes) {
+        *self.page.lock().unwrap_or_else(|e| e.into_inner()) = Some(Rendered { key, body });
+    }
 }
 
 /// `me`'s own space, from this node's copy when it is still true, else from the database.
 pub async fn my_space(state: &AppState, me: &person::Model) -> Result<Arc<MySpace>, DbErr> {
+    Ok(entry(state, me).await?.space.clone())
+}
+
+/// The cache entry for `me`'s space: the space and the page last made from it.
+pub async fn entry(state: &AppState, me: &person::Model) -> Result<Arc<Cached>, DbErr> {
     let now = state.clock.now();
     // Read before the database is: a write answered after this point ends the copy made below.
     let writes = state.caches.writes.load(Ordering::Acquire);
@@ -37,20 +78,19 @@ pub async fn my_space(state: &AppState, me: &person::Model) -> Result<Arc<MySpac
         && c.writes == writes
         && now < c.until
     {
-        return Ok(c.space.clone());
+        return Ok(c);
     }
     let space = Arc::new(read::my_space(&state.db, me, now).await?);
     let mut until = now + TTL;
     if let Some(next) = space.next_change {
         until = until.min(next);
     }
-    state.caches.spaces.insert(
-        me.id.clone(),
-        Arc::new(Cached {
-            writes,
-            until,
-            space: space.clone(),
-        }),
-    );
-    Ok(space)
+    let cached = Arc::new(Cached {
+        writes,
+        until,
+        space,
+        page: Mutex::new(None),
+    });
+    state.caches.spaces.insert(me.id.clone(), cached.clone());
+    Ok(cached)
 }

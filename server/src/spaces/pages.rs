@@ -3,13 +3,16 @@
 
 use askama::Template;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 
+use super::cache::PageKey;
 use super::read::{ClassSpace, MySpace, SchoolSpace, ToMark};
+use crate::error::AppError;
 use crate::http::display::{local_date, local_time};
-use crate::http::layout::{Layout, PageContext, render};
+use crate::http::layout::{Layout, PageContext, html, render};
 use crate::http::page::{Page, signed_in};
 use crate::i18n::Tr;
 use crate::state::AppState;
@@ -106,21 +109,33 @@ struct MinePage<'a> {
     space: std::sync::Arc<MySpace>,
 }
 
-/// `/space`: the signed-in person's own space.
+/// `/space`: the signed-in person's own space. The page is made once per version of the space
+/// (and language, address and token) and then served as made.
 async fn mine(State(state): State<AppState>, ctx: PageContext) -> Page {
     let me = &signed_in(&ctx, &ctx.here)?.person;
-    let space = super::cache::my_space(&state, me).await?;
+    let cached = super::cache::entry(&state, me).await?;
+    let key = PageKey {
+        lang: ctx.lang,
+        here: ctx.here.clone(),
+        csrf: ctx.csrf.clone(),
+    };
+    if let Some(body) = cached.page(&key) {
+        return Ok(html(body, ctx.lang));
+    }
+    let space = cached.space.clone();
     let tr = ctx.tr(&state.i18n);
     let heading = tr.format("spaces.welcome", &[("name", space.name.clone())]);
-    Ok(render(
-        &MinePage {
-            page: ctx.layout(&state.i18n, "spaces.title"),
-            f: Fmt { tr },
-            heading,
-            space,
-        },
-        ctx.lang,
-    ))
+    let made = MinePage {
+        page: ctx.layout(&state.i18n, "spaces.title"),
+        f: Fmt { tr },
+        heading,
+        space,
+    }
+    .render()
+    .map_err(AppError::internal)?;
+    let body = Bytes::from(made);
+    cached.keep_page(key, body.clone());
+    Ok(html(body, ctx.lang))
 }
 
 #[derive(Template)]
