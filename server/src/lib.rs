@@ -92,6 +92,9 @@ pub async fn prepare(
         resources::demo::load_if_empty(&state)
             .await
             .map_err(|e| anyhow::anyhow!("the demo resources did not load: {e:?}"))?;
+        spaces::demo::load_if_empty(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("the demo lessons and assignments did not load: {e:?}"))?;
     }
     Ok(state)
 }

@@ -4,6 +4,7 @@
 //! resources; a parent's card per child; a class's space and a school's.
 
 pub mod cache;
+pub mod demo;
 pub mod pages;
 pub mod read;
 pub mod routes;

@@ -275,3 +275,81 @@ on_both_databases! {
         assert!(html.contains("运动会通知") && html.contains("<strong>秋季运动会</strong>"));
     }
 }
+
+// The demo county comes with school life (assets/demo-spaces/): 林晓燕's two children, in two
+// schools, each have lessons and assignments on their card, one returned with its feedback; the
+// teacher's space counts what waits to be marked; and a second start adds nothing.
+on_both_databases! {
+    async fn the_demo_county_arrives_with_school_life(app) {
+    // The demo is loaded by `prepare` when asked; the test app starts without it.
+    let loaded = kongjian::spaces::demo::load_if_empty(&app.state).await.unwrap();
+    assert_eq!(loaded.lessons, 0, "no demo people yet: nothing to show it with");
+    kongjian::roster::demo::load(&app.state.db, kongjian::roster::service::Origin::Demo)
+        .await
+        .unwrap();
+    let loaded = kongjian::spaces::demo::load_if_empty(&app.state).await.unwrap();
+    assert_eq!(
+        (loaded.lessons, loaded.assignments, loaded.hand_ins, loaded.activities, loaded.announcements),
+        (6, 5, 3, 2, 2)
+    );
+
+    let (status, space) = get(&app, &token(&app, "qh-user-p0014").await, "/api/v1/me/space").await;
+    assert_eq!(status, StatusCode::OK, "{space}");
+    let children = space["children"].as_array().unwrap();
+    assert_eq!(children.len(), 2, "{space}");
+    let jiayi = children.iter().find(|c| c["sourced_id"] == "qh-user-s0008").unwrap();
+    let titles: Vec<&str> = jiayi["lessons"].as_array().unwrap().iter().map(|l| l["title"].as_str().unwrap()).collect();
+    assert!(titles.contains(&"小数乘整数"), "{titles:?}");
+    assert!(titles.contains(&"Unit 1 What's he like?"), "{titles:?}");
+    let returned = jiayi["assignments"].as_array().unwrap().iter().find(|a| a["status"] == "returned").unwrap();
+    assert_eq!(returned["title"], "小练笔：身边的美");
+    assert_eq!(returned["feedback"]["score"], "优");
+    let jiahao = children.iter().find(|c| c["sourced_id"] == "qh-user-s0023").unwrap();
+    let marked = jiahao["assignments"].as_array().unwrap().iter().find(|a| a["status"] == "returned").unwrap();
+    assert_eq!(marked["feedback"]["score"], "9", "{marked}");
+
+    let (_, teacher) = get(&app, &token(&app, "qh-user-t0002").await, "/api/v1/me/space").await;
+    let to_mark = teacher["teacher"]["to_mark"].as_array().unwrap();
+    let decimals = to_mark.iter().find(|a| a["title"] == "小数乘整数练习").unwrap();
+    assert_eq!((decimals["waiting"].as_u64(), decimals["handed_in"].as_u64()), (Some(1), Some(1)), "{decimals}");
+
+    let again = kongjian::spaces::demo::load_if_empty(&app.state).await.unwrap();
+    assert_eq!(again, kongjian::spaces::demo::Loaded::default());
+    }
+}
+
+// `/space` is made once per version of the space and then served as made: but never to another
+// browser (each page carries its own session's CSRF token), never in another language, and
+// never after a change.
+on_both_databases! {
+    async fn the_made_page_is_served_only_to_its_own_browser_and_only_while_true(app) {
+        district(&app).await;
+        lesson(&app, "t1", "一次函数", &["k1"]).await;
+        let first = Browser::new(&app);
+        let second = Browser::new(&app);
+        first.activate("st1").await;
+        second.activate("st1").await;
+        let (_, a1) = first.get("/space").await;
+        let (_, b1) = second.get("/space").await;
+        let (_, a2) = first.get("/space").await;
+        let (_, b2) = second.get("/space").await;
+        let (ta, tb) = (crate::pages::csrf_of(&a1), crate::pages::csrf_of(&b1));
+        assert!(!ta.is_empty() && ta != tb, "two browsers, two tokens");
+        assert_eq!((crate::pages::csrf_of(&a2), crate::pages::csrf_of(&b2)), (ta.clone(), tb));
+        assert!(a2.contains("一次函数"));
+
+        // Another language is another page.
+        first.get("/language/en?next=%2Fspace").await;
+        let (_, english) = first.get("/space").await;
+        assert!(english.contains(r#"<html lang="en">"#), "{english}");
+        first.get("/language/zh?next=%2Fspace").await;
+        let (_, chinese) = first.get("/space").await;
+        assert!(chinese.contains(r#"<html lang="zh-CN">"#), "{chinese}");
+
+        // A change answered on this node shows at once.
+        lesson(&app, "t1", "二次函数", &["k1"]).await;
+        let (_, after) = first.get("/space").await;
+        assert!(after.contains("二次函数") && after.contains("一次函数"), "{after}");
+        assert_eq!(crate::pages::csrf_of(&after), ta);
+    }
+}
