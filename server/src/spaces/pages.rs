@@ -46,6 +46,11 @@ impl Fmt<'_> {
         self.tr.format("spaces.starts", &[("at", local_time(*at))])
     }
 
+    pub fn answer_by(&self, at: &DateTime<Utc>) -> String {
+        self.tr
+            .format("spaces.answer_by", &[("at", local_time(*at))])
+    }
+
     pub fn place(&self, place: &str) -> String {
         self.tr
             .format("spaces.place", &[("place", place.to_owned())])

@@ -15,7 +15,10 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::activities::entity::{activity, announcement};
+use crate::activities::{
+    self,
+    entity::{activity, announcement, answer as activity_answer},
+};
 use crate::assignments;
 use crate::growth::entity::entry as growth_entry;
 use crate::http::display::mask_phone;
@@ -103,6 +106,10 @@ pub struct StudentSpace {
     /// For a parent's card: class notices waiting for this parent's confirmation for this child.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to_confirm: Option<Vec<NoticeLine>>,
+    /// For a parent's card: activities asking the family (a sign-up, a permission slip) that
+    /// are still open and have no answer for this child yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_answer: Option<Vec<ActivityLine>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -485,9 +492,12 @@ async fn student_space(
     let lessons = lessons_in(db, &active, &titles, now, LINES).await?;
     let assignments = assignments_of(db, &student.id, &active, now, LINES).await?;
     let growth = growth_of(db, &student.id, 5).await?;
-    let to_confirm = match for_parent {
-        Some(parent) => Some(waiting_confirmation(db, parent, student, &active, now).await?),
-        None => None,
+    let (to_confirm, to_answer) = match for_parent {
+        Some(parent) => (
+            Some(waiting_confirmation(db, parent, student, &active, now).await?),
+            Some(waiting_answer(db, student, &active, now).await?),
+        ),
+        None => (None, None),
     };
     for c in &mut classes {
         c.students.clear();
@@ -500,6 +510,7 @@ async fn student_space(
         assignments,
         growth,
         to_confirm,
+        to_answer,
     })
 }
 
@@ -571,6 +582,49 @@ async fn waiting_confirmation(
             title: n.title,
             sent_at: n.deliver_at,
         })
+        .collect())
+}
+
+/// Activities of this child's classes and schools that ask the family something (a sign-up, a
+/// permission slip), still take answers, and have no answer for this child yet.
+async fn waiting_answer(
+    db: &impl ConnectionTrait,
+    child: &person::Model,
+    class_ids: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<ActivityLine>, DbErr> {
+    if class_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let classes: BTreeSet<String> = class_ids.iter().cloned().collect();
+    let schools: BTreeSet<String> = class::Entity::find()
+        .filter(class::Column::Id.is_in(class_ids.iter().cloned()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.school_id)
+        .collect();
+    let open: Vec<activity::Model> =
+        activities::service::upcoming_for_classes(db, &classes, &schools, now, LINES)
+            .await?
+            .into_iter()
+            .filter(|a| a.ask != "none" && now <= activities::service::answers_close_at(a))
+            .collect();
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    let answered: BTreeSet<String> = activity_answer::Entity::find()
+        .filter(activity_answer::Column::StudentId.eq(child.id.as_str()))
+        .filter(activity_answer::Column::ActivityId.is_in(open.iter().map(|a| a.id.clone())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.activity_id)
+        .collect();
+    Ok(open
+        .into_iter()
+        .filter(|a| !answered.contains(&a.id))
+        .map(activity_line)
         .collect())
 }
 

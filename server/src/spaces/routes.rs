@@ -22,7 +22,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[utoipa::path(get, path = "/api/v1/me/space", tag = "spaces",
-    responses((status = 200, description = "我的空间 / the caller's own space: as a pupil (classes, lessons, assignments with status and feedback, growth record), as a teacher (classes with pupils, lessons, assignments to mark, resources), and one card per child for a parent", body = Object),
+    responses((status = 200, description = "我的空间 / the caller's own space: as a pupil (classes, lessons, assignments with status and feedback, growth record), as a teacher (classes with pupils, lessons, assignments to mark, resources), and one card per child for a parent, with the notices waiting for their confirmation and the activities waiting for their answer", body = Object),
         (status = 401, description = "未登录 / not signed in")))]
 async fn my_space(
     State(state): State<AppState>,

@@ -167,6 +167,18 @@ on_both_databases! {
         ok(&app, "p1", &format!("/api/v1/notices/{notice}/confirm"), json!({})).await;
         assert_eq!(space(&app, "p1").await["children"][0]["to_confirm"], json!([]));
 
+        // An activity asking for permission waits on the card until answered for this child.
+        let starts = (Utc::now() + TimeDelta::days(6)).to_rfc3339();
+        let outing = crate::activities::create(&app, "t1", json!({"class": "k1", "title": "春游：西湖",
+            "description": "带好午餐。", "place": "西湖", "starts_at": starts, "ask": "permission",
+            "question": "是否同意孩子参加？"})).await;
+        assert_eq!(titles(&space(&app, "p1").await["children"][0]["to_answer"]), ["春游：西湖"]);
+        assert_eq!(titles(&space(&app, "p2").await["children"][0]["to_answer"]), ["春游：西湖"]);
+        let (status, answered) = crate::activities::answer(&app, "p1", &outing, "st1", true, "").await;
+        assert!(status.is_success(), "{answered}");
+        assert_eq!(space(&app, "p1").await["children"][0]["to_answer"], json!([]));
+        assert_eq!(titles(&space(&app, "p2").await["children"][0]["to_answer"]), ["春游：西湖"], "p2's own child is not answered");
+
         // Another class's parent sees none of it.
         let p9 = space(&app, "p9").await;
         let card = &p9["children"][0];
@@ -174,12 +186,14 @@ on_both_databases! {
         assert_eq!(card["lessons"], json!([]));
         assert_eq!(card["assignments"], json!([]));
         assert_eq!(card["to_confirm"], json!([]));
+        assert_eq!(card["to_answer"], json!([]), "another class's outing");
 
         let browser = Browser::new(&app);
         browser.activate("p2").await;
         let (status, html) = browser.get("/space").await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains(r#"data-child="st2""#) && html.contains("再细心些") && html.contains("家长会"));
+        assert!(html.contains(&format!(r#"data-activity="{outing}""#)) && html.contains("待回复的活动"));
         assert!(!html.contains(r#"data-child="st1""#) && !html.contains("很好"));
     }
 }
