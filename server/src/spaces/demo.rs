@@ -1,6 +1,7 @@
 //! School life for the demo county (`assets/demo-spaces/spaces.json`): lessons published to its
 //! classes, assignments with a few hand-ins (some marked and returned), a spring outing that
-//! asks parents' permission, a parents' open day and two school announcements — so that the
+//! asks parents' permission, a parents' open day, two school announcements and a few growth
+//! record entries (a piece of work picked by its teacher, an award, a comment) — so that the
 //! first visit to a demo space shows a space in use. Everything goes through the same services
 //! as the API, with their checks; times are set relative to the day the demo is loaded.
 
@@ -14,6 +15,7 @@ use crate::activities::create::{self as activities, NewActivity};
 use crate::assignments::service::{self as assignments, NewAssignment};
 use crate::assignments::submissions::{self, HandIn, Mark};
 use crate::error::AppError;
+use crate::growth::service::{self as growth, NewEntry};
 use crate::lessons::entity::lesson;
 use crate::lessons::publishing::{self, Publish};
 use crate::lessons::service::{self as lessons, NewLesson};
@@ -30,6 +32,7 @@ struct Demo {
     assignments: Vec<DemoAssignment>,
     activities: Vec<DemoActivity>,
     announcements: Vec<DemoAnnouncement>,
+    growth: Vec<DemoGrowth>,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +66,8 @@ struct DemoHandIn {
     student: String,
     text: String,
     mark: Option<DemoMark>,
+    /// The teacher's note when they pick the hand-in for the pupil's growth record.
+    growth: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +103,16 @@ struct DemoAnnouncement {
     body: String,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoGrowth {
+    author: String,
+    student: String,
+    kind: String,
+    title: String,
+    body: String,
+}
+
 /// What was loaded, for the log line.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Loaded {
@@ -106,6 +121,7 @@ pub struct Loaded {
     pub hand_ins: usize,
     pub activities: usize,
     pub announcements: usize,
+    pub growth: usize,
 }
 
 /// `days` days from today at `hour` o'clock in the district's time zone, as RFC 3339.
@@ -209,6 +225,21 @@ pub async fn load_if_empty(state: &AppState) -> Result<Loaded, AppError> {
                 )
                 .await?;
             }
+            if let Some(note) = h.growth {
+                growth::add(
+                    state,
+                    &owner,
+                    &pupil.sourced_id,
+                    &NewEntry {
+                        kind: "work".to_owned(),
+                        body: note,
+                        submission: Some(handed_in.id.clone()),
+                        ..NewEntry::default()
+                    },
+                )
+                .await?;
+                loaded.growth += 1;
+            }
         }
     }
 
@@ -255,12 +286,31 @@ pub async fn load_if_empty(state: &AppState) -> Result<Loaded, AppError> {
         .await?;
         loaded.announcements += 1;
     }
+    for g in demo.growth {
+        let Some(author) = someone(state, &g.author).await? else {
+            return Ok(loaded);
+        };
+        growth::add(
+            state,
+            &author,
+            &g.student,
+            &NewEntry {
+                kind: g.kind,
+                title: g.title,
+                body: g.body,
+                ..NewEntry::default()
+            },
+        )
+        .await?;
+        loaded.growth += 1;
+    }
     tracing::info!(
         lessons = loaded.lessons,
         assignments = loaded.assignments,
         hand_ins = loaded.hand_ins,
         activities = loaded.activities,
         announcements = loaded.announcements,
+        growth = loaded.growth,
         "loaded the demo school life"
     );
     Ok(loaded)

@@ -303,8 +303,8 @@ on_both_databases! {
         .unwrap();
     let loaded = kongjian::spaces::demo::load_if_empty(&app.state).await.unwrap();
     assert_eq!(
-        (loaded.lessons, loaded.assignments, loaded.hand_ins, loaded.activities, loaded.announcements),
-        (6, 5, 3, 2, 2)
+        (loaded.lessons, loaded.assignments, loaded.hand_ins, loaded.activities, loaded.announcements, loaded.growth),
+        (6, 5, 3, 2, 2, 3)
     );
 
     let (status, space) = get(&app, &token(&app, "qh-user-p0014").await, "/api/v1/me/space").await;
@@ -321,6 +321,9 @@ on_both_databases! {
     let jiahao = children.iter().find(|c| c["sourced_id"] == "qh-user-s0023").unwrap();
     let marked = jiahao["assignments"].as_array().unwrap().iter().find(|a| a["status"] == "returned").unwrap();
     assert_eq!(marked["feedback"]["score"], "9", "{marked}");
+    let kinds: Vec<&str> = jiayi["growth"].as_array().unwrap().iter().map(|g| g["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.len(), 2, "{jiayi}");
+    assert!(kinds.contains(&"work") && kinds.contains(&"award"), "{kinds:?}");
 
     let (_, teacher) = get(&app, &token(&app, "qh-user-t0002").await, "/api/v1/me/space").await;
     let to_mark = teacher["teacher"]["to_mark"].as_array().unwrap();
