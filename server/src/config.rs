@@ -387,7 +387,8 @@ impl Settings {
             public_url,
             log_format: self.log_format.unwrap_or_default(),
             log_filter: self.log.clone().unwrap_or_else(|| {
-                "info,sqlx=warn,sea_orm=warn,tower_sessions_core=error".to_owned()
+                "info,sqlx=warn,sea_orm=warn,tower_sessions=warn,tower_sessions_core=error"
+                    .to_owned()
             }),
             shutdown_grace: Duration::from_secs(5),
             body_limit: DEFAULT_BODY_LIMIT,

@@ -116,7 +116,8 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(err) => return report(&StartupError::Setting(err)),
     };
-    kongjian::telemetry::init(config.log_format, &config.log_filter);
+    // Held to the end of main: dropping it writes out the last lines ("stopped").
+    let _logs = kongjian::telemetry::init_background(config.log_format, &config.log_filter);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
