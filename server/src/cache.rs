@@ -28,6 +28,9 @@ const CAPACITY: u64 = 200_000;
 #[derive(Clone)]
 pub struct Caches {
     pub sessions: Cache<Id, Record>,
+    /// Session id → who it is signed in as, and until when that answer needs no second look
+    /// (see `auth::sessions::current`).
+    pub signed_in: Cache<Id, Arc<crate::auth::sessions::SignedIn>>,
     pub people: Cache<String, person::Model>,
     /// Token hash → (token id, person id), for valid tokens only.
     pub tokens: Cache<String, (String, String)>,
@@ -66,6 +69,7 @@ impl Caches {
         }
         Caches {
             sessions: cache(),
+            signed_in: cache(),
             people: cache(),
             tokens: cache(),
             views: cache(),
@@ -85,6 +89,7 @@ impl Caches {
     /// Forget everything (another node or the CLI changed something).
     pub fn clear(&self) {
         self.sessions.invalidate_all();
+        self.signed_in.invalidate_all();
         self.people.invalidate_all();
         self.tokens.invalidate_all();
         self.views.invalidate_all();

@@ -21,7 +21,7 @@ pub enum Via {
 /// An authenticated, active person.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub person: person::Model,
+    pub person: std::sync::Arc<person::Model>,
     pub via: Via,
 }
 
@@ -48,7 +48,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<Principal
         // script must learn that its token is wrong, not be served as a stranger.
         match tokens::verify_cached(&state.db, &state.caches, secret, now).await? {
             Some(person) => Some(Principal {
-                person,
+                person: std::sync::Arc::new(person),
                 via: Via::Token,
             }),
             None => return Err(AppError::new(ErrorCode::Unauthorized)),

@@ -180,7 +180,7 @@ async fn logout(
     sessions::sign_out(
         &session,
         &state.db,
-        caller.as_ref().map(|c| &c.person),
+        caller.as_ref().map(|c| &*c.person),
         &client,
     )
     .await?;
@@ -242,8 +242,8 @@ async fn current_session(
     token: Option<axum::Extension<csrf::CsrfToken>>,
 ) -> Json<CurrentSession> {
     Json(CurrentSession {
-        sourced_id: caller.person.sourced_id,
-        name: caller.person.display_name,
+        sourced_id: caller.person.sourced_id.clone(),
+        name: caller.person.display_name.clone(),
         csrf_token: token.map(|t| t.0.0),
     })
 }

@@ -28,6 +28,8 @@ pub const PERSON_KEY: &str = "person_id";
 pub struct DbSessionStore {
     db: DatabaseConnection,
     cache: moka::sync::Cache<Id, Record>,
+    /// Who each session is signed in as: forgotten with the session.
+    signed_in: moka::sync::Cache<Id, std::sync::Arc<super::sessions::SignedIn>>,
 }
 
 impl std::fmt::Debug for DbSessionStore {
@@ -37,8 +39,12 @@ impl std::fmt::Debug for DbSessionStore {
 }
 
 impl DbSessionStore {
-    pub fn new(db: DatabaseConnection, cache: moka::sync::Cache<Id, Record>) -> Self {
-        DbSessionStore { db, cache }
+    pub fn new(caches: &crate::cache::Caches, db: DatabaseConnection) -> Self {
+        DbSessionStore {
+            db,
+            cache: caches.sessions.clone(),
+            signed_in: caches.signed_in.clone(),
+        }
     }
 }
 
@@ -138,6 +144,7 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.cache.invalidate(id);
+        self.signed_in.invalidate(id);
         session_row::Entity::delete_by_id(id.to_string())
             .exec(&self.db)
             .await

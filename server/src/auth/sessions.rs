@@ -7,6 +7,8 @@
 //! "Last seen" is written at most every few minutes: a write per request would make every page
 //! view a database write.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
@@ -85,6 +87,16 @@ pub async fn sign_in(
     Ok(())
 }
 
+/// Who a session is signed in as, kept on this node (`Caches::signed_in`) until the first
+/// moment the answer could change by itself: the idle or absolute expiry, or the time to
+/// refresh "last seen". Changes that end it sooner forget it: the session's deletion (sign-out,
+/// id rotation) and the cache epoch (sign out everywhere, retirement, any roster change).
+#[derive(Debug)]
+pub struct SignedIn {
+    pub person: Arc<person::Model>,
+    pub until: DateTime<Utc>,
+}
+
 /// The person this session is signed in as, if the session is still good. An expired session,
 /// or one whose person has been retired, is ended here.
 pub async fn current(
@@ -93,7 +105,14 @@ pub async fn current(
     caches: &crate::cache::Caches,
     config: &Config,
     now: DateTime<Utc>,
-) -> Result<Option<person::Model>, AppError> {
+) -> Result<Option<Arc<person::Model>>, AppError> {
+    let id = session.id();
+    if let Some(id) = id
+        && let Some(known) = caches.signed_in.get(&id)
+        && now < known.until
+    {
+        return Ok(Some(known.person.clone()));
+    }
     let Some(person_id) = session
         .get::<String>(PERSON_KEY)
         .await
@@ -129,11 +148,29 @@ pub async fn current(
     }
     // Refresh "last seen" when a quarter of the idle allowance (at most five minutes) has gone.
     let touch_after = (idle_secs / 4).clamp(1, 300);
+    let mut seen = seen;
     if idle >= touch_after {
         session
             .insert(SEEN_KEY, now.timestamp())
             .await
             .map_err(session_error)?;
+        seen = now.timestamp();
+    }
+    let person = Arc::new(person);
+    // The session id is known once the record is saved; a brand-new one is looked at again.
+    if let Some(id) = session.id().or(id) {
+        let until = (signed_in.saturating_add(max_secs))
+            .min(seen.saturating_add(idle_secs))
+            .min(seen.saturating_add(touch_after));
+        if let Some(until) = DateTime::from_timestamp(until, 0) {
+            caches.signed_in.insert(
+                id,
+                Arc::new(SignedIn {
+                    person: person.clone(),
+                    until,
+                }),
+            );
+        }
     }
     Ok(Some(person))
 }

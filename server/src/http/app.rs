@@ -42,20 +42,17 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
     let request_id = HeaderName::from_static("x-request-id");
 
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(
-        state.db.clone(),
-        state.caches.sessions.clone(),
-    ))
-    .with_name(sessions::COOKIE)
-    .with_http_only(true)
-    .with_same_site(SameSite::Lax)
-    .with_secure(state.config.secure_cookies())
-    .with_path("/")
-    // The row and the cookie live as long as a session may; idle and absolute expiry are
-    // enforced from the session's own timestamps (auth::sessions::current).
-    .with_expiry(Expiry::OnInactivity(
-        time::Duration::try_from(state.config.session_max).unwrap_or(time::Duration::days(30)),
-    ));
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(&state.caches, state.db.clone()))
+        .with_name(sessions::COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_path("/")
+        // The row and the cookie live as long as a session may; idle and absolute expiry are
+        // enforced from the session's own timestamps (auth::sessions::current).
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(state.config.session_max).unwrap_or(time::Duration::days(30)),
+        ));
 
     let routes = Router::new()
         .route("/healthz", get(health::healthz))

@@ -64,7 +64,7 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .on_upgrade(move |socket| run(state, caller.person, lang, socket)))
+        .on_upgrade(move |socket| run(state, Arc::unwrap_or_clone(caller.person), lang, socket)))
 }
 
 fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {

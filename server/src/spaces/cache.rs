@@ -37,7 +37,7 @@ pub struct Cached {
 }
 
 /// What a page made from the space depends on besides the space itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PageKey {
     pub lang: Lang,
     pub here: String,
@@ -51,10 +51,10 @@ struct Rendered {
 
 impl Cached {
     /// The page made earlier from this space for the same language, address and token.
-    pub fn page(&self, key: &PageKey) -> Option<Bytes> {
+    pub fn page(&self, lang: Lang, here: &str, csrf: &str) -> Option<Bytes> {
         let page = self.page.lock().unwrap_or_else(|e| e.into_inner());
         page.as_ref()
-            .filter(|r| r.key == *key)
+            .filter(|r| r.key.lang == lang && r.key.here == here && r.key.csrf == csrf)
             .map(|r| r.body.clone())
     }
 

@@ -119,12 +119,7 @@ struct MinePage<'a> {
 async fn mine(State(state): State<AppState>, ctx: PageContext) -> Page {
     let me = &signed_in(&ctx, &ctx.here)?.person;
     let cached = super::cache::entry(&state, me).await?;
-    let key = PageKey {
-        lang: ctx.lang,
-        here: ctx.here.clone(),
-        csrf: ctx.csrf.clone(),
-    };
-    if let Some(body) = cached.page(&key) {
+    if let Some(body) = cached.page(ctx.lang, &ctx.here, &ctx.csrf) {
         return Ok(html(body, ctx.lang));
     }
     let space = cached.space.clone();
@@ -139,6 +134,11 @@ async fn mine(State(state): State<AppState>, ctx: PageContext) -> Page {
     .render()
     .map_err(AppError::internal)?;
     let body = Bytes::from(made);
+    let key = PageKey {
+        lang: ctx.lang,
+        here: ctx.here.clone(),
+        csrf: ctx.csrf.clone(),
+    };
     cached.keep_page(key, body.clone());
     Ok(html(body, ctx.lang))
 }

@@ -267,7 +267,7 @@ pub(super) async fn logout(
     sessions::sign_out(
         &session,
         &state.db,
-        caller.as_ref().map(|c| &c.person),
+        caller.as_ref().map(|c| &*c.person),
         &client,
     )
     .await?;
