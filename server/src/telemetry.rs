@@ -20,8 +20,31 @@ pub fn init(format: LogFormat, filter: &str) {
 /// guard until the process ends: dropping it writes out what is queued.
 pub fn init_background(format: LogFormat, filter: &str) -> LogGuard {
     let (writer, guard) = Background::start(std::io::stderr());
+    let _ = PROCESS_WRITER.set(writer.queue.clone());
     install(format, filter, writer);
     guard
+}
+
+/// The process's log writer thread, once `init_background` started it.
+static PROCESS_WRITER: std::sync::OnceLock<mpsc::SyncSender<Message>> = std::sync::OnceLock::new();
+
+/// Whether lines made by hand (the access log) can go to the log writer thread.
+pub fn writes_in_background() -> bool {
+    PROCESS_WRITER.get().is_some()
+}
+
+/// Hand a finished line (ending in a newline) to the log writer thread, or write it directly
+/// when there is none (any more).
+pub fn write_line(line: Vec<u8>) {
+    let undelivered = match PROCESS_WRITER.get() {
+        Some(queue) => match queue.send(Message::Line(line)) {
+            Ok(()) => return,
+            Err(mpsc::SendError(Message::Line(line))) => line,
+            Err(_) => return,
+        },
+        None => line,
+    };
+    let _ = std::io::stderr().write_all(&undelivered);
 }
 
 /// How long the writer gathers lines after the first one before writing them out: a line

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, middleware};
 use tower::ServiceBuilder;
-use tower_http::LatencyUnit;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -17,8 +16,7 @@ use tower_http::request_id::{
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tower_http::trace::TraceLayer;
 
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -26,7 +24,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::auth::session_store::DbSessionStore;
 use crate::auth::{csrf, sessions};
 use crate::error::AppError;
-use crate::http::{assets, errors, health};
+use crate::http::{access, assets, errors, health};
 use crate::state::AppState;
 use crate::{home, roster};
 
@@ -113,15 +111,16 @@ pub fn router(state: AppState) -> Router {
             request_id.clone(),
             SequentialRequestId::default(),
         ))
+        // One line per request: the access log operators rely on.
+        .layer(access::AccessLogLayer {
+            format: state.config.log_format,
+        })
+        // A span per request, so that whatever a request logs carries its id; failures (5xx)
+        // are logged at ERROR by the default classifier.
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
-                .on_response(
-                    // One line per request: the access log operators rely on.
-                    DefaultOnResponse::new()
-                        .level(Level::INFO)
-                        .latency_unit(LatencyUnit::Millis),
-                ),
+                .on_response(()),
         )
         .layer(PropagateRequestIdLayer::new(request_id))
         .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))

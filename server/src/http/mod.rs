@@ -1,6 +1,7 @@
 //! The HTTP layer: the route table, the layers every response passes through, and what all pages
 //! share (layout, static files, error rendering).
 
+pub mod access;
 pub mod app;
 pub mod assets;
 pub mod display;
