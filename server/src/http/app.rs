@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::http::{HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, middleware};
@@ -11,10 +11,7 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
-use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::request_id::{MakeRequestId, RequestId, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -24,21 +21,15 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::auth::session_store::DbSessionStore;
 use crate::auth::{csrf, sessions};
 use crate::error::AppError;
-use crate::http::{access, assets, errors, health};
+use crate::http::{access, assets, errors, headers, health};
 use crate::state::AppState;
 use crate::{home, roster};
 
 /// How long one request may take before it is answered with `request_timeout`.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Content-Security-Policy for every response: only our own scripts, styles and frames-never.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                   connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
-                   frame-ancestors 'none'";
-
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
-    let request_id = HeaderName::from_static("x-request-id");
 
     let sessions = SessionManagerLayer::new(DbSessionStore::new(&state.caches, state.db.clone()))
         .with_name(sessions::COOKIE)
@@ -108,7 +99,7 @@ pub fn router(state: AppState) -> Router {
     let app = routes.with_state(state.clone());
     let layered = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(
-            request_id.clone(),
+            headers::REQUEST_ID,
             SequentialRequestId::default(),
         ))
         // One line per request: the access log operators rely on.
@@ -122,11 +113,7 @@ pub fn router(state: AppState) -> Router {
                 .make_span_with(request_span)
                 .on_response(()),
         )
-        .layer(PropagateRequestIdLayer::new(request_id))
-        .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
-        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(security_header(header::REFERRER_POLICY, "same-origin"))
-        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(headers::StandardHeadersLayer)
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -173,10 +160,6 @@ impl MakeRequestId for SequentialRequestId {
             .ok()
             .map(RequestId::new)
     }
-}
-
-fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
 fn request_span<B>(request: &Request<B>) -> tracing::Span {
