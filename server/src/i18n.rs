@@ -185,6 +185,42 @@ fn flatten(source: &str) -> Result<HashMap<String, String>, toml::de::Error> {
 }
 
 #[cfg(test)]
+/// A page module's [`Table`]: every key once, under one of `prefixes`, in both languages with
+/// the same placeholders; and every `say("…")` key of the templates under
+/// `web/templates/{templates}` is in it.
+pub(crate) fn check_table(table: Table, prefixes: &[&str], templates: &str) {
+    let mut keys: Vec<&str> = table.iter().map(|(k, _, _)| *k).collect();
+    keys.sort_unstable();
+    let before = keys.len();
+    keys.dedup();
+    assert_eq!(keys.len(), before, "a key is listed twice");
+    for (key, zh, en) in table {
+        assert!(prefixes.iter().any(|p| key.starts_with(p)), "{key}");
+        assert!(!zh.trim().is_empty() && !en.trim().is_empty(), "{key}");
+        assert_eq!(zh.matches('{').count(), en.matches('{').count(), "{key}");
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../web/templates")
+        .join(templates);
+    let mut missing = Vec::new();
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for entry in entries.flatten() {
+        let text = std::fs::read_to_string(entry.path())
+            .unwrap_or_else(|e| panic!("{}: {e}", entry.path().display()));
+        for piece in text.split("say(\"").skip(1) {
+            let key = piece.split('"').next().unwrap_or("");
+            if !table.iter().any(|(k, _, _)| *k == key) {
+                missing.push(format!("{}: {key}", entry.path().display()));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "keys missing from the table: {missing:?}"
+    );
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use axum::http::HeaderValue;

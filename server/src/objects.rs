@@ -13,6 +13,27 @@ use crate::config::{ConfigError, ObjectStoreConfig};
 pub type Objects = Arc<dyn ObjectStore>;
 
 const SETTING: &str = "KONGJIAN_OBJECT_STORE";
+/// The type of an Office Open XML file (a zip by its bytes), told by its name's extension;
+/// `lower_name` is the file name in lower case.
+pub fn office_type(lower_name: &str) -> Option<&'static str> {
+    [
+        (
+            ".docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        (
+            ".pptx",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        ),
+        (
+            ".xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    ]
+    .into_iter()
+    .find(|(ext, _)| lower_name.ends_with(ext))
+    .map(|(_, mime)| mime)
+}
 
 /// An uploaded file's name made safe to keep and show: the last path component, without
 /// control characters, at most `max` characters; `fallback` when nothing is left.

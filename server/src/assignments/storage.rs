@@ -70,25 +70,10 @@ fn sniff(head: &[u8], name: &str) -> Option<String> {
     let lower = name.to_lowercase();
     if let Some(kind) = infer::get(head) {
         let mime = kind.mime_type();
-        if mime == "application/zip" {
-            for (ext, office) in [
-                (
-                    ".docx",
-                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                ),
-                (
-                    ".pptx",
-                    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-                ),
-                (
-                    ".xlsx",
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                ),
-            ] {
-                if lower.ends_with(ext) {
-                    return Some(office.to_owned());
-                }
-            }
+        if mime == "application/zip"
+            && let Some(office) = crate::objects::office_type(&lower)
+        {
+            return Some(office.to_owned());
         }
         // Markup is text a pupil wrote; it is only ever downloaded, never shown as a page.
         if mime == "text/html" || mime == "text/xml" {

@@ -276,6 +276,6 @@ async fn remove(State(state): State<AppState>, ctx: PageContext, Path(id): Path<
 mod tests {
     #[test]
     fn every_key_is_there_once_in_both_languages() {
-        crate::activities::pages::text::check_table(super::TEXT, &["growth."], "growth");
+        crate::i18n::check_table(super::TEXT, &["growth."], "growth");
     }
 }

@@ -73,25 +73,10 @@ fn content_type(head: &[u8], name: &str) -> Option<String> {
     if let Some(kind) = infer::get(head) {
         let mime = kind.mime_type();
         // OOXML and friends are zips; infer names most of them, the name tells the rest.
-        if mime == "application/zip" {
-            for (ext, mime) in [
-                (
-                    ".docx",
-                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                ),
-                (
-                    ".pptx",
-                    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-                ),
-                (
-                    ".xlsx",
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                ),
-            ] {
-                if lower.ends_with(ext) {
-                    return Some(mime.to_owned());
-                }
-            }
+        if mime == "application/zip"
+            && let Some(office) = crate::objects::office_type(&lower)
+        {
+            return Some(office.to_owned());
         }
         if mime == "text/html" || mime == "text/xml" {
             return Some(

@@ -180,41 +180,10 @@ pub(crate) use crate::i18n::Words;
 /// Checks every table keeps its promises: each key once, both languages, the same
 /// placeholders, and every key a template asks for.
 #[cfg(test)]
-pub(crate) fn check_table(table: Table, prefixes: &[&str], templates: &str) {
-    let mut keys: Vec<&str> = table.iter().map(|(k, _, _)| *k).collect();
-    keys.sort_unstable();
-    let before = keys.len();
-    keys.dedup();
-    assert_eq!(keys.len(), before, "a key is listed twice");
-    for (key, zh, en) in table {
-        assert!(prefixes.iter().any(|p| key.starts_with(p)), "{key}");
-        assert!(!zh.trim().is_empty() && !en.trim().is_empty(), "{key}");
-        assert_eq!(zh.matches('{').count(), en.matches('{').count(), "{key}");
-    }
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../web/templates")
-        .join(templates);
-    let mut missing = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        for piece in text.split("say(\"").skip(1) {
-            let key = piece.split('"').next().unwrap_or("");
-            if !table.iter().any(|(k, _, _)| *k == key) {
-                missing.push(format!("{}: {key}", entry.path().display()));
-            }
-        }
-    }
-    assert!(
-        missing.is_empty(),
-        "keys missing from the table: {missing:?}"
-    );
-}
-
-#[cfg(test)]
 mod tests {
     #[test]
     fn every_key_is_there_once_in_both_languages() {
-        super::check_table(
+        crate::i18n::check_table(
             super::TEXT,
             &["activities.", "announcements."],
             "activities",

@@ -243,37 +243,6 @@ mod tests {
 
     #[test]
     fn every_key_is_there_once_in_both_languages() {
-        let mut keys: Vec<&str> = TEXT.iter().map(|(k, _, _)| *k).collect();
-        keys.sort_unstable();
-        let before = keys.len();
-        keys.dedup();
-        assert_eq!(keys.len(), before, "a key is listed twice");
-        for (key, zh, en) in TEXT {
-            assert!(key.starts_with("assignments."), "{key}");
-            assert!(!zh.trim().is_empty() && !en.trim().is_empty(), "{key}");
-            assert_eq!(zh.matches('{').count(), en.matches('{').count(), "{key}");
-        }
-    }
-
-    #[test]
-    fn every_key_an_assignment_template_uses_exists() -> Result<(), std::io::Error> {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/templates/assignments");
-        let mut missing = Vec::new();
-        for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
-            let text = std::fs::read_to_string(&path)?;
-            for piece in text.split("say(\"").skip(1) {
-                let key = piece.split('"').next().unwrap_or("");
-                if !TEXT.iter().any(|(k, _, _)| *k == key) {
-                    missing.push(format!("{}: {key}", path.display()));
-                }
-            }
-        }
-        assert!(
-            missing.is_empty(),
-            "keys missing from the table: {missing:?}"
-        );
-        Ok(())
+        crate::i18n::check_table(TEXT, &["assignments."], "assignments");
     }
 }
