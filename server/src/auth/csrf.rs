@@ -10,9 +10,8 @@
 //! sign-in, together with the session id.
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::sessions;
@@ -106,7 +105,33 @@ fn presented_in_query(request: &Request) -> Option<String> {
     })
 }
 
-pub async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// What the check on the way in leaves for the way out.
+pub struct Passed {
+    unsafe_method: bool,
+    /// The browser has no CSRF cookie yet: give it one with the answer.
+    wants_cookie: bool,
+    token: Option<String>,
+}
+
+/// The check on the way in, decided from the request's head.
+pub enum Check {
+    /// Go on; the page token is in the request's extensions.
+    Pass(Passed),
+    /// Refuse with this answer (`csrf_failed`).
+    Refuse(Response),
+    /// The token can only be in the url-encoded form body: read it (`read_form`), then decide.
+    ReadForm(Pending),
+}
+
+/// A form post whose token is still in its body.
+pub struct Pending {
+    expected: String,
+    passed: Passed,
+}
+
+/// The CSRF rule for one request (see the module's text). Called by `http::guard` for every
+/// request, before the session is loaded.
+pub fn check(state: &AppState, request: &mut Request) -> Check {
     let headers = request.headers();
     let cookie_token = read_cookie(headers, COOKIE)
         .filter(|t| t.len() == 48 && t.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -121,45 +146,42 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
     let wants_cookie =
         !bearer && cookie_token.is_none() && !path.starts_with("/static/") && path != "/healthz";
 
-    let foreign_origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|origin| {
-            origin != "null" && !same_origin(origin, headers, &state.config.base_url())
-        });
-
-    let mut request = request;
     if unsafe_method && !bearer {
+        let foreign_origin = headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|origin| {
+                origin != "null" && !same_origin(origin, headers, &state.config.base_url())
+            });
         if foreign_origin {
-            return rejected();
+            return Check::Refuse(rejected());
         }
-        if cookie_token.is_some() || has_session {
-            let Some(expected) = cookie_token.as_deref() else {
-                return rejected();
-            };
-            let mut presented = request
-                .headers()
+        if cookie_token.is_none() && has_session {
+            return Check::Refuse(rejected());
+        }
+        if let Some(expected) = &cookie_token {
+            let presented = headers
                 .get(HEADER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
-                .or_else(|| presented_in_query(&request));
-            let is_form = request
-                .headers()
+                .or_else(|| presented_in_query(request));
+            let is_form = headers
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-            if presented.is_none() && is_form {
-                let (parts, body) = request.into_parts();
-                let Ok(bytes) = axum::body::to_bytes(body, state.config.body_limit).await else {
-                    return AppError::new(ErrorCode::PayloadTooLarge).into_response();
-                };
-                presented = url::form_urlencoded::parse(&bytes)
-                    .find(|(k, _)| k == FIELD)
-                    .map(|(_, v)| v.into_owned());
-                request = Request::from_parts(parts, Body::from(bytes));
-            }
-            if !presented.is_some_and(|p| constant_time_eq(&p, expected)) {
-                return rejected();
+            match presented {
+                None if is_form => {
+                    return Check::ReadForm(Pending {
+                        expected: expected.clone(),
+                        passed: Passed {
+                            unsafe_method,
+                            wants_cookie,
+                            token: cookie_token,
+                        },
+                    });
+                }
+                Some(presented) if constant_time_eq(&presented, expected) => {}
+                _ => return Check::Refuse(rejected()),
             }
         }
     }
@@ -170,26 +192,66 @@ pub async fn protect(State(state): State<AppState>, request: Request, next: Next
         None if bearer => None,
         None => Some(generate()),
     };
-    if let Some(token) = &token {
-        request.extensions_mut().insert(CsrfToken(token.clone()));
+    let passed = Passed {
+        unsafe_method,
+        wants_cookie,
+        token,
+    };
+    passed.admit(request);
+    Check::Pass(passed)
+}
+
+/// Read a form post's body for its `csrf` field, and give the request back with the body put
+/// back, or the refusal.
+pub async fn read_form(
+    state: &AppState,
+    request: Request,
+    pending: Pending,
+) -> Result<(Request, Passed), Response> {
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, state.config.body_limit).await else {
+        return Err(AppError::new(ErrorCode::PayloadTooLarge).into_response());
+    };
+    let presented = url::form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == FIELD)
+        .map(|(_, v)| v.into_owned());
+    if !presented.is_some_and(|p| constant_time_eq(&p, &pending.expected)) {
+        return Err(rejected());
     }
-    let mut response = next.run(request).await;
-    // A request that changed something ends every cached space on this node (spaces::cache).
-    if unsafe_method && (response.status().is_success() || response.status().is_redirection()) {
-        state.caches.wrote();
+    let mut request = Request::from_parts(parts, Body::from(bytes));
+    pending.passed.admit(&mut request);
+    Ok((request, pending.passed))
+}
+
+impl Passed {
+    fn admit(&self, request: &mut Request) {
+        if let Some(token) = &self.token {
+            request.extensions_mut().insert(CsrfToken(token.clone()));
+        }
     }
-    let already_set = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .any(|v| v.as_bytes().starts_with(COOKIE.as_bytes()));
-    if wants_cookie
-        && !already_set
-        && let Some(token) = &token
-    {
-        set_cookie(&mut response, token, state.config.secure_cookies());
+
+    /// The way out: the browser's first CSRF cookie, and the end of this node's kept spaces
+    /// after a request that changed something (spaces::cache).
+    pub fn finish<B>(&self, state: &AppState, response: &mut axum::http::Response<B>) {
+        let status = response.status();
+        if self.unsafe_method && (status.is_success() || status.is_redirection()) {
+            state.caches.wrote();
+        }
+        if !self.wants_cookie {
+            return;
+        }
+        let already_set = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .any(|v| v.as_bytes().starts_with(COOKIE.as_bytes()));
+        if !already_set
+            && let Some(token) = &self.token
+            && let Some(value) = cookie(token, state.config.secure_cookies())
+        {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
     }
-    response
 }
 
 #[cfg(test)]

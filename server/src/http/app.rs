@@ -2,26 +2,24 @@
 
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Request, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Router, middleware};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestId, RequestId, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::auth::session_store::DbSessionStore;
-use crate::auth::{csrf, sessions};
+use crate::auth::sessions;
 use crate::error::AppError;
-use crate::http::{access, assets, errors, headers, health};
+use crate::http::{access, assets, errors, guard, headers, health};
 use crate::state::AppState;
 use crate::{home, roster};
 
@@ -98,29 +96,19 @@ pub fn router(state: AppState) -> Router {
     // request's CPU.)
     let app = routes.with_state(state.clone());
     let layered = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(
-            headers::REQUEST_ID,
-            SequentialRequestId::default(),
-        ))
-        // One line per request: the access log operators rely on.
+        // The request's id, and the security headers on every answer.
+        .layer(headers::StandardHeadersLayer::default())
+        // One line per request, the access log operators rely on; and the request's span, so
+        // that whatever a request logs carries its id.
         .layer(access::AccessLogLayer {
             format: state.config.log_format,
         })
-        // A span per request, so that whatever a request logs carries its id; failures (5xx)
-        // are logged at ERROR by the default classifier.
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_response(()),
-        )
-        .layer(headers::StandardHeadersLayer)
         .layer(CompressionLayer::new())
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            errors::render_errors,
-        ))
+        // CSRF on the way in; error bodies, the CSRF cookie and the kept spaces on the way out.
+        .layer(guard::GuardLayer {
+            state: state.clone(),
+        })
         .layer(sessions)
-        .layer(middleware::from_fn_with_state(state, csrf::protect))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -133,45 +121,4 @@ pub fn router(state: AppState) -> Router {
 
 async fn not_found() -> Response {
     AppError::not_found().into_response()
-}
-
-/// Request ids: a random prefix drawn once per process and a counter. Unique across nodes and
-/// restarts for any practical purpose, and free, where a UUID per request cost a system call.
-#[derive(Clone)]
-struct SequentialRequestId {
-    prefix: std::sync::Arc<str>,
-    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl Default for SequentialRequestId {
-    fn default() -> Self {
-        let prefix: [u8; 6] = rand::random();
-        SequentialRequestId {
-            prefix: hex::encode(prefix).into(),
-            next: Default::default(),
-        }
-    }
-}
-
-impl MakeRequestId for SequentialRequestId {
-    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
-            .ok()
-            .map(RequestId::new)
-    }
-}
-
-fn request_span<B>(request: &Request<B>) -> tracing::Span {
-    let id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    tracing::info_span!(
-        "request",
-        request_id = %id,
-        method = %request.method(),
-        path = %request.uri().path(),
-    )
 }

@@ -5,10 +5,12 @@ use std::any::Any;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http;
+use axum::http::{HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
+use http_body_util::Either;
 use serde_json::json;
 
 use crate::error::{AppError, ErrorCode, ErrorInfo};
@@ -25,44 +27,53 @@ struct ErrorPage<'a> {
     message: String,
 }
 
-/// Middleware: give every error response its body. Errors from our handlers carry
-/// [`ErrorInfo`]; bare error statuses from layers and extractors (405, 408, 413 …) are mapped by
-/// status, keeping their headers (`Allow`, `Retry-After`). Bodies that are already JSON or HTML
-/// are left alone.
-pub async fn render_errors(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let lang = Lang::negotiate(request.headers());
-    let is_api = request.uri().path().starts_with("/api/");
-    let here = request
-        .uri()
-        .path_and_query()
-        .map(|pq| pq.as_str().to_owned())
-        .unwrap_or_else(|| "/".to_owned());
-    let response = next.run(request).await;
+/// What giving an error its body needs of the request, taken before the request goes on.
+pub struct Asked {
+    lang: Lang,
+    uri: Uri,
+}
+
+impl Asked {
+    pub fn of<B>(request: &Request<B>) -> Self {
+        Asked {
+            lang: Lang::negotiate(request.headers()),
+            uri: request.uri().clone(),
+        }
+    }
+}
+
+/// Give every error response its body (called by `http::guard` on the way out). Errors from our
+/// handlers carry [`ErrorInfo`]; bare error statuses from layers and extractors (405, 408, 413
+/// …) are mapped by status, keeping their headers (`Allow`, `Retry-After`). Bodies that are
+/// already JSON or HTML are left alone.
+pub fn render_errors<B>(
+    state: &AppState,
+    asked: &Asked,
+    response: http::Response<B>,
+) -> http::Response<Either<B, Body>> {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
-        return response;
+        return response.map(Either::Left);
     }
     let info = match response.extensions().get::<ErrorInfo>() {
         Some(info) => info.clone(),
-        None if has_own_body(&response) => return response,
+        None if has_own_body(&response) => return response.map(Either::Left),
         None => ErrorInfo {
             code: ErrorCode::from_status(status),
             args: Vec::new(),
         },
     };
+    let lang = asked.lang;
     let tr = state.i18n.for_lang(lang);
     let key = info.code.message_key();
     let message = tr.format(&key, &info.args);
     let (mut parts, _) = response.into_parts();
-    let rendered = if is_api {
+    let rendered = if asked.uri.path().starts_with("/api/") {
         Json(json!({"error": {"code": info.code.as_str(), "message": message}})).into_response()
     } else {
+        let here = asked.uri.path_and_query().map_or("/", |pq| pq.as_str());
         let page = ErrorPage {
-            page: Layout::new(&state.i18n, lang, "error.title", &here),
+            page: Layout::new(&state.i18n, lang, "error.title", here),
             status: status.as_u16(),
             code: info.code.as_str(),
             message,
@@ -82,10 +93,10 @@ pub async fn render_errors(
             HeaderValue::from_static(lang.tag()),
         );
     }
-    Response::from_parts(parts, body)
+    http::Response::from_parts(parts, Either::Right(body))
 }
 
-fn has_own_body(response: &Response) -> bool {
+fn has_own_body<B>(response: &http::Response<B>) -> bool {
     response
         .headers()
         .get(header::CONTENT_TYPE)

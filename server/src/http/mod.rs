@@ -6,6 +6,7 @@ pub mod app;
 pub mod assets;
 pub mod display;
 pub mod errors;
+pub mod guard;
 pub mod headers;
 pub mod health;
 pub mod json;
