@@ -306,10 +306,13 @@ impl From<sea_orm::DbErr> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if let Some(cause) = &self.cause {
-            tracing::error!(code = self.info.code.as_str(), error = %format!("{cause:#}"), "request failed");
-        }
         let mut response = self.info.code.status().into_response();
+        // Logged, with the request's id, on the way out (`http::errors::render_errors`).
+        if let Some(cause) = &self.cause {
+            response
+                .extensions_mut()
+                .insert(crate::http::errors::Failure(format!("{cause:#}")));
+        }
         // A throttled client is told when to come back.
         if let Some((_, seconds)) = self.info.args.iter().find(|(k, _)| *k == "seconds")
             && let Ok(value) = axum::http::HeaderValue::from_str(seconds)

@@ -217,7 +217,7 @@ async fn sweep_expired_sessions(db: sea_orm::DatabaseConnection, shutdown: Cance
 /// Serve `app` until `shutdown` is cancelled: stop accepting, let requests in flight finish,
 /// and cut off whatever is still running after `grace`.
 pub async fn serve_router(
-    app: axum::Router,
+    app: impl http::app::AppService,
     listener: TcpListener,
     shutdown: CancellationToken,
     grace: std::time::Duration,
@@ -230,12 +230,15 @@ pub async fn serve_router(
             tracing::debug!(error = %err, "TCP_NODELAY could not be set");
         }
     });
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-    .into_future();
+    let server =
+        axum::serve(
+            listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(app),
+        )
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .into_future();
     tokio::pin!(server);
     tokio::select! {
         result = &mut server => return result,

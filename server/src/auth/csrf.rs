@@ -64,6 +64,28 @@ pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.trim())
 }
 
+/// Several cookies' values in one pass over the `Cookie` headers (the first of each name).
+pub fn read_cookies<'a, const N: usize>(
+    headers: &'a HeaderMap,
+    names: [&str; N],
+) -> [Option<&'a str>; N] {
+    let mut found = [None; N];
+    let pairs = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='));
+    for (name, value) in pairs {
+        if let Some(i) = names.iter().position(|n| *n == name)
+            && found[i].is_none()
+        {
+            found[i] = Some(value.trim());
+        }
+    }
+    found
+}
+
 /// Compare secrets without letting the time taken tell how much of them matched.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
@@ -133,10 +155,11 @@ pub struct Pending {
 /// request, before the session is loaded.
 pub fn check(state: &AppState, request: &mut Request) -> Check {
     let headers = request.headers();
-    let cookie_token = read_cookie(headers, COOKIE)
+    let [cookie_token, session] = read_cookies(headers, [COOKIE, sessions::COOKIE]);
+    let cookie_token = cookie_token
         .filter(|t| t.len() == 48 && t.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_owned);
-    let has_session = read_cookie(headers, sessions::COOKIE).is_some();
+    let has_session = session.is_some();
     let bearer = is_bearer(headers);
     let unsafe_method = !matches!(
         *request.method(),
@@ -268,6 +291,10 @@ mod tests {
         assert_eq!(read_cookie(&headers, COOKIE), Some("abc"));
         assert_eq!(read_cookie(&headers, "kj_session"), Some("xyz"));
         assert_eq!(read_cookie(&headers, "missing"), None);
+        assert_eq!(
+            read_cookies(&headers, ["kj_session", "missing", COOKIE]),
+            [Some("xyz"), None, Some("abc")]
+        );
     }
 
     #[test]

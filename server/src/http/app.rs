@@ -1,13 +1,15 @@
 //! Every route on one screen, and the layers around them.
 
+use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{self, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tower::ServiceBuilder;
+use tower::{Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -26,7 +28,10 @@ use crate::{home, roster};
 /// How long one request may take before it is answered with `request_timeout`.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn router(state: AppState) -> Router {
+/// The application: every route inside the layers. Served as it is (`crate::serve_router`), not
+/// as the fallback of another router, which would clone the whole stack into a box and route
+/// every request twice.
+pub fn router(state: AppState) -> impl AppService {
     let body_limit = state.config.body_limit;
 
     let sessions = SessionManagerLayer::new(DbSessionStore::new(&state.caches, state.db.clone()))
@@ -95,7 +100,9 @@ pub fn router(state: AppState) -> Router {
     // every route separately, and each request would clone a box per layer: ~4 % of a small
     // request's CPU.)
     let app = routes.with_state(state.clone());
-    let layered = ServiceBuilder::new()
+    ServiceBuilder::new()
+        // Every layer's body type, boxed once, as hyper is handed it.
+        .map_response(|response: http::Response<_>| response.map(Body::new))
         // The request's id, and the security headers on every answer.
         .layer(headers::StandardHeadersLayer::default())
         // One line per request, the access log operators rely on; and the request's span, so
@@ -115,8 +122,26 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::disable())
         .layer(CatchPanicLayer::custom(errors::panic_response))
-        .service(app);
-    Router::new().fallback_service(layered)
+        .service(app)
+}
+
+/// What `router` makes: a service from requests to responses that hyper can serve.
+pub trait AppService:
+    Service<Request, Response = Response, Error = Infallible, Future: Send>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> AppService for S where
+    S: Service<Request, Response = Response, Error = Infallible, Future: Send>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
 }
 
 async fn not_found() -> Response {

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http;
-use axum::http::{HeaderValue, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::Either;
 use serde_json::json;
@@ -27,20 +27,47 @@ struct ErrorPage<'a> {
     message: String,
 }
 
-/// What giving an error its body needs of the request, taken before the request goes on.
+/// What giving an error its body needs of the request, taken before the request goes on: the
+/// headers that choose the language (read only when there is an error), the path, and the id.
 pub struct Asked {
-    lang: Lang,
+    /// `Cookie` (for `kj_lang`) and `Accept-Language`.
+    language: [Option<HeaderValue>; 2],
     uri: Uri,
+    request_id: Option<HeaderValue>,
 }
 
 impl Asked {
     pub fn of<B>(request: &Request<B>) -> Self {
+        let headers = request.headers();
         Asked {
-            lang: Lang::negotiate(request.headers()),
+            language: [
+                headers.get(header::COOKIE).cloned(),
+                headers.get(header::ACCEPT_LANGUAGE).cloned(),
+            ],
             uri: request.uri().clone(),
+            request_id: headers.get(crate::http::headers::REQUEST_ID).cloned(),
         }
     }
 }
+
+impl Asked {
+    fn lang(&self) -> Lang {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [header::COOKIE, header::ACCEPT_LANGUAGE]
+            .into_iter()
+            .zip(&self.language)
+        {
+            if let Some(value) = value {
+                headers.insert(name, value.clone());
+            }
+        }
+        Lang::negotiate(&headers)
+    }
+}
+
+/// A failure's cause, carried from `AppError` to the layer that logs it with the request's id.
+#[derive(Clone)]
+pub struct Failure(pub String);
 
 /// Give every error response its body (called by `http::guard` on the way out). Errors from our
 /// handlers carry [`ErrorInfo`]; bare error statuses from layers and extractors (405, 408, 413
@@ -55,6 +82,14 @@ pub fn render_errors<B>(
     if !(status.is_client_error() || status.is_server_error()) {
         return response.map(Either::Left);
     }
+    if let Some(Failure(cause)) = response.extensions().get::<Failure>() {
+        let request_id = asked.request_id.as_ref().and_then(|v| v.to_str().ok());
+        let code = response
+            .extensions()
+            .get::<ErrorInfo>()
+            .map(|i| i.code.as_str());
+        tracing::error!(request_id, code, path = asked.uri.path(), error = %cause, "request failed");
+    }
     let info = match response.extensions().get::<ErrorInfo>() {
         Some(info) => info.clone(),
         None if has_own_body(&response) => return response.map(Either::Left),
@@ -63,7 +98,7 @@ pub fn render_errors<B>(
             args: Vec::new(),
         },
     };
-    let lang = asked.lang;
+    let lang = asked.lang();
     let tr = state.i18n.for_lang(lang);
     let key = info.code.message_key();
     let message = tr.format(&key, &info.args);
