@@ -12,7 +12,6 @@
 //! log writer thread. Where no log writer thread
 //! runs (tests, tools), the line goes through `tracing` as before.
 
-use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -184,7 +183,8 @@ fn line(
             line.push(' ');
             line.push_str(path);
             line.push(' ');
-            let _ = write!(line, "{status} ");
+            number(&mut line, u128::from(status));
+            line.push(' ');
             latency(&mut line, micros);
             line.push_str(" ms request_id=");
             line.push_str(request_id);
@@ -203,7 +203,9 @@ fn line(
             json_string(&mut line, seen.method.as_str());
             line.push_str(",\"path\":");
             json_string(&mut line, path);
-            let _ = write!(line, ",\"status\":{status},\"latency_ms\":");
+            line.push_str(",\"status\":");
+            number(&mut line, u128::from(status));
+            line.push_str(",\"latency_ms\":");
             latency(&mut line, micros);
             line.push('}');
         }
@@ -237,7 +239,30 @@ fn timestamp(line: &mut String, now: chrono::DateTime<chrono::Utc>) {
 
 /// Milliseconds with three decimals: `1.250`.
 fn latency(line: &mut String, micros: u128) {
-    let _ = write!(line, "{}.{:03}", micros / 1000, micros % 1000);
+    number(line, micros / 1000);
+    line.push('.');
+    let fraction = micros % 1000;
+    for place in [100, 10, 1] {
+        line.push(char::from(b'0' + (fraction / place % 10) as u8));
+    }
+}
+
+/// A whole number in decimal, without the formatting machinery.
+fn number(line: &mut String, n: u128) {
+    let mut digits = [0u8; 39];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        line.push(char::from(digit));
+    }
 }
 
 /// A JSON string; request ids and paths are ASCII, so the common case is a copy.

@@ -6,14 +6,13 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{self, StatusCode};
+use axum::http;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower::{Service, ServiceBuilder};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -21,7 +20,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::auth::session_store::DbSessionStore;
 use crate::auth::sessions;
 use crate::error::AppError;
-use crate::http::{access, assets, errors, guard, headers, health};
+use crate::http::{access, assets, errors, guard, headers, health, timeout};
 use crate::state::AppState;
 use crate::{home, roster};
 
@@ -116,10 +115,9 @@ pub fn router(state: AppState) -> impl AppService {
             state: state.clone(),
         })
         .layer(sessions)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(timeout::TimeoutLayer {
+            limit: REQUEST_TIMEOUT,
+        })
         .layer(DefaultBodyLimit::disable())
         .layer(CatchPanicLayer::custom(errors::panic_response))
         .service(app)

@@ -147,6 +147,8 @@ where
         let mut result = std::task::ready!(this.inner.poll(cx));
         if let Ok(response) = &mut result {
             let headers = response.headers_mut();
+            // Room for the five at once, rather than growing the map on the way.
+            headers.reserve(1 + SECURITY.len());
             if let Some(id) = this.request_id.take() {
                 headers.entry(REQUEST_ID).or_insert(id);
             }

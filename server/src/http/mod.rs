@@ -13,3 +13,4 @@ pub mod json;
 pub mod layout;
 pub mod openapi;
 pub mod page;
+pub mod timeout;
