@@ -2,7 +2,7 @@
 //!
 //! The space is read from the database (the only source of truth) and kept with the node's
 //! write counter as it was before the read began. It is shown again only while (1) no request
-//! that changed anything has been answered on this node since — `auth::csrf::protect` moves the
+//! that changed anything has been answered on this node since — `auth::csrf::Passed::finish` moves the
 //! counter after every successful state-changing request, and the jobs that change what a space
 //! shows (releasing held notices) move it too; (2) the moment it changes by itself has not come
 //! — a scheduled lesson appearing, an assignment falling due; and (3) [`TTL`] has not passed,
