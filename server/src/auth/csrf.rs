@@ -54,14 +54,8 @@ pub fn rotate(response: &mut Response, secure: bool) {
 
 /// A cookie's value from the request's `Cookie` headers.
 pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
+    let [value] = read_cookies(headers, [name]);
+    value
 }
 
 /// Several cookies' values in one pass over the `Cookie` headers (the first of each name).

@@ -216,11 +216,6 @@ fn line(
 
 /// `2026-12-05T07:20:00.123456Z`, as the other lines write the time.
 fn timestamp(line: &mut String, now: chrono::DateTime<chrono::Utc>) {
-    let digits = |line: &mut String, n: u32, width: u32| {
-        for place in (0..width).rev() {
-            line.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
-        }
-    };
     digits(line, now.year().clamp(0, 9999) as u32, 4);
     line.push('-');
     digits(line, now.month(), 2);
@@ -241,9 +236,13 @@ fn timestamp(line: &mut String, now: chrono::DateTime<chrono::Utc>) {
 fn latency(line: &mut String, micros: u128) {
     number(line, micros / 1000);
     line.push('.');
-    let fraction = micros % 1000;
-    for place in [100, 10, 1] {
-        line.push(char::from(b'0' + (fraction / place % 10) as u8));
+    digits(line, (micros % 1000) as u32, 3);
+}
+
+/// `n` in exactly `width` decimal digits, zero-padded.
+fn digits(line: &mut String, n: u32, width: u32) {
+    for place in (0..width).rev() {
+        line.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
     }
 }
 

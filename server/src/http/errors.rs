@@ -48,9 +48,7 @@ impl Asked {
             request_id: headers.get(crate::http::headers::REQUEST_ID).cloned(),
         }
     }
-}
 
-impl Asked {
     fn lang(&self) -> Lang {
         let mut headers = HeaderMap::new();
         for (name, value) in [header::COOKIE, header::ACCEPT_LANGUAGE]

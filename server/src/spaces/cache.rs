@@ -2,12 +2,12 @@
 //!
 //! The space is read from the database (the only source of truth) and kept with the node's
 //! write counter as it was before the read began. It is shown again only while (1) no request
-//! that changed anything has been answered on this node since — `auth::csrf::Passed::finish` moves the
-//! counter after every successful state-changing request, and the jobs that change what a space
-//! shows (releasing held notices) move it too; (2) the moment it changes by itself has not come
-//! — a scheduled lesson appearing, an assignment falling due; and (3) [`TTL`] has not passed,
-//! which bounds how long a change made on another node goes unseen here. A roster change empties
-//! it with every other cache (the cache epoch).
+//! that changed anything has been answered on this node since — `auth::csrf::Passed::finish`
+//! moves the counter after every successful state-changing request, and the jobs that change
+//! what a space shows (releasing held notices) move it too; (2) the moment it changes by itself
+//! has not come — a scheduled lesson appearing, an assignment falling due; and (3) [`TTL`] has
+//! not passed, which bounds how long a change made on another node goes unseen here. A roster
+//! change empties it with every other cache (the cache epoch).
 //!
 //! The page made from a space is kept with it, for the language, address and CSRF token it was
 //! made for (the only other things on it): a second visit while the space is still true is
