@@ -17,6 +17,7 @@ pub mod password;
 pub mod roles;
 pub mod routes;
 pub mod service;
+pub mod session_layer;
 pub mod session_store;
 pub mod sessions;
 pub mod throttle;

@@ -14,9 +14,9 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions::Expiry;
 
+use crate::auth::session_layer::{CookieRules, SessionLayer};
 use crate::auth::session_store::DbSessionStore;
 use crate::auth::sessions;
 use crate::error::AppError;
@@ -33,17 +33,19 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn router(state: AppState) -> impl AppService {
     let body_limit = state.config.body_limit;
 
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(&state.caches, state.db.clone()))
-        .with_name(sessions::COOKIE)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(state.config.secure_cookies())
-        .with_path("/")
-        // The row and the cookie live as long as a session may; idle and absolute expiry are
-        // enforced from the session's own timestamps (auth::sessions::current).
-        .with_expiry(Expiry::OnInactivity(
-            time::Duration::try_from(state.config.session_max).unwrap_or(time::Duration::days(30)),
-        ));
+    let sessions = SessionLayer::new(
+        DbSessionStore::new(&state.caches, state.db.clone()),
+        CookieRules {
+            name: sessions::COOKIE,
+            secure: state.config.secure_cookies(),
+            // The row and the cookie live as long as a session may; idle and absolute expiry
+            // are enforced from the session's own timestamps (auth::sessions::current).
+            expiry: Expiry::OnInactivity(
+                time::Duration::try_from(state.config.session_max)
+                    .unwrap_or(time::Duration::days(30)),
+            ),
+        },
+    );
 
     let routes = Router::new()
         .route("/healthz", get(health::healthz))

@@ -315,6 +315,56 @@ on_both_databases! {
     }
 }
 
+on_both_databases! {
+    async fn the_session_cookie_is_set_on_a_change_only_and_removed_when_the_session_ends(app) {
+        district(&app).await;
+        let (client, token) = signed_in(&app, "p1").await;
+        let set_cookies = |r: &reqwest::Response| -> Vec<String> {
+            r.headers()
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .filter(|c| c.starts_with("kj_session="))
+                .collect()
+        };
+        // A request that changes nothing of its session answers without a session cookie.
+        let plain = client.get(app.url("/api/v1/me")).send().await.unwrap();
+        assert_eq!(plain.status(), StatusCode::OK);
+        assert!(set_cookies(&plain).is_empty(), "{:?}", set_cookies(&plain));
+
+        // Signing out ends the session and tells the browser to forget the cookie.
+        let out = client
+            .post(app.url("/api/v1/auth/logout"))
+            .header("x-csrf-token", &token)
+            .send()
+            .await
+            .unwrap();
+        assert!(out.status().is_success(), "{}", out.status());
+        let removed = set_cookies(&out);
+        assert_eq!(removed.len(), 1, "{removed:?}");
+        assert!(
+            removed[0].starts_with("kj_session=;") && removed[0].contains("Max-Age=0") && removed[0].contains("Path=/"),
+            "{}",
+            removed[0]
+        );
+        assert_eq!(me(&app, &client).await.0, StatusCode::UNAUTHORIZED);
+
+        // A cookie naming no session (forged, or long gone) and a malformed one are a
+        // stranger's, and are removed.
+        for cookie in ["kj_session=AAAAAAAAAAAAAAAAAAAAAA", "kj_session=not%20an%20id"] {
+            let stranger = browser()
+                .get(app.url("/api/v1/me"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(stranger.status(), StatusCode::UNAUTHORIZED, "{cookie}");
+            let set = set_cookies(&stranger);
+            assert!(set.iter().any(|c| c.contains("Max-Age=0")), "{cookie}: {set:?}");
+        }
+    }
+}
+
 mod expiry {
     use super::*;
 
