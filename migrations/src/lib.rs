@@ -13,6 +13,7 @@ mod m20261204_000005_create_cache_epoch;
 mod m20261204_000006_create_messaging;
 mod m20261205_000007_create_resources;
 mod m20261205_000008_create_spaces;
+mod m20261205_000009_add_roster_import_digest;
 
 /// The list of all migrations, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000006_create_messaging::Migration),
             Box::new(m20261205_000007_create_resources::Migration),
             Box::new(m20261205_000008_create_spaces::Migration),
+            Box::new(m20261205_000009_add_roster_import_digest::Migration),
         ]
     }
 }

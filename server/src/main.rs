@@ -104,6 +104,10 @@ enum RosterCommand {
         /// Allow a bulk import to retire more than 15 % of a school's people (new school year).
         #[arg(long)]
         allow_mass_retire: bool,
+        /// Compare every row even when the files are those of the last import that wrote
+        /// anything (which is otherwise answered at once: nothing can have changed).
+        #[arg(long)]
+        recheck: bool,
         /// Print one JSON object on standard output instead of the summary table.
         #[arg(long)]
         json: bool,
@@ -136,6 +140,7 @@ fn main() -> ExitCode {
                         path,
                         dry_run,
                         allow_mass_retire,
+                        recheck,
                         json,
                     },
             } => {
@@ -143,6 +148,7 @@ fn main() -> ExitCode {
                     path: &path,
                     dry_run,
                     allow_mass_retire,
+                    recheck,
                     json,
                 };
                 roster_import(config, args).await

@@ -82,8 +82,8 @@ done
 PKG_MB=$(du -sm "$PKG" | cut -f1)
 
 # ---------------------------------------------------------------- one kongjian import
-# kj_import LABEL ENV... : runs `kongjian roster import $PKG --json` under /usr/bin/time -v
-# with the given environment; sets WALL (s), RSS_KB, CPU_S, FS_OUT (512-byte blocks written)
+# kj_import LABEL ENV... : runs `kongjian roster import $PKG --json $KJ_FLAGS` under
+# /usr/bin/time -v with the given environment; sets WALL (s), RSS_KB, CPU_S, FS_OUT (512-byte blocks written)
 # and JSON (the report's file).
 kj_import() {
     local label=$1
@@ -93,7 +93,7 @@ kj_import() {
     local t0 t1 rc=0
     t0=$(now)
     env "$@" KONGJIAN_DEMO=off KONGJIAN_LOG="${KONGJIAN_LOG:-info}" timeout "$IMPORT_TIMEOUT" \
-        /usr/bin/time -v -o "$timelog" "$BIN" roster import "$PKG" --json >"$JSON" 2>"$TMP/$label.err" || rc=$?
+        /usr/bin/time -v -o "$timelog" "$BIN" roster import "$PKG" --json ${KJ_FLAGS:-} >"$JSON" 2>"$TMP/$label.err" || rc=$?
     t1=$(now)
     WALL=$(elapsed "$t0" "$t1")
     if [ "$rc" = 124 ]; then
@@ -131,14 +131,21 @@ check_first_import() {
     [ "$other" = 0 ] || die "$label: a first import updated or retired $other rows"
 }
 
-# check_unchanged: an unchanged re-import creates, updates and retires nothing, logs nothing.
+# check_unchanged LABEL [quick|full]: an unchanged re-import creates, updates and retires nothing,
+# logs nothing; answered from the import log (quick) or by comparing every row (full, --recheck).
 check_unchanged() {
-    local label=$1 outcome changed
+    local label=$1 how=${2:-quick} outcome changed since
     outcome=$(jq -r .outcome "$JSON")
     [ "$outcome" = imported ] || die "$label: outcome $outcome"
     changed=$(jq '[.counts[] | .created + .updated + .retired] | add' "$JSON")
     [ "$changed" = 0 ] || die "$label: the unchanged re-import changed $changed rows: $(jq -c .counts "$JSON")"
     [ "$(jq -r .id "$JSON")" = null ] || die "$label: the unchanged re-import wrote an import log entry"
+    since=$(jq -r .unchanged_since "$JSON")
+    if [ "$how" = quick ]; then
+        [ "$since" != null ] || die "$label: the same files were compared again instead of answered from the log"
+    else
+        [ "$since" = null ] || die "$label: --recheck was answered from the log"
+    fi
 }
 
 # ---------------------------------------------------------------- the peer: PostgreSQL COPY
@@ -187,7 +194,7 @@ sqlite_peer() {
 }
 
 # ---------------------------------------------------------------- runs
-declare -a R_LITE R_SQ R_SQ_RSS R_SQ_CPU R_RE R_RE_RSS R_RE_CPU R_RE_OUT R_PG R_PG_RSS R_PG_CPU R_PGRE R_COPY
+declare -a R_LITE R_SQ R_SQ_RSS R_SQ_CPU R_RE R_RE_RSS R_RE_CPU R_RE_OUT R_RC R_RC_RSS R_RC_CPU R_PG R_PG_RSS R_PG_CPU R_PGRE R_COPY
 printf '%-4s %10s %10s %10s %10s %10s %10s %10s\n' run 'sqlite s' 'RSS MiB' 're-imp s' 'pg s' 'pg RSS' 'pg re s' 'COPY s' >&2
 for run in $(seq 1 "$RUNS"); do
     data=$TMP/data-$run
@@ -201,6 +208,11 @@ for run in $(seq 1 "$RUNS"); do
     check_unchanged "reimport-$run"
     R_RE+=("$WALL") R_RE_RSS+=("$RSS_KB") R_RE_CPU+=("$CPU_S") R_RE_OUT+=("$FS_OUT")
     [ "$(cat "$data/kongjian.db" | cksum)" = "$db_sum" ] || say "note: kongjian.db changed during the unchanged re-import"
+    # b'. The same again with --recheck: every row compared (what any changed package costs).
+    KJ_FLAGS=--recheck kj_import "recheck-$run" KONGJIAN_DATA_DIR="$data"
+    check_unchanged "recheck-$run" full
+    R_RC+=("$WALL") R_RC_RSS+=("$RSS_KB") R_RC_CPU+=("$CPU_S")
+    [ "$(cat "$data/kongjian.db" | cksum)" = "$db_sum" ] || say "note: kongjian.db changed during the --recheck re-import"
     rm -rf "$data"
 
     # c. Kongjian into a fresh PostgreSQL database (and the unchanged re-import there too).
@@ -242,6 +254,9 @@ M_RE=$(median "${R_RE[@]}")
 M_RE_RSS=$(median "${R_RE_RSS[@]}")
 M_RE_CPU=$(median "${R_RE_CPU[@]}")
 M_RE_OUT=$(median "${R_RE_OUT[@]}")
+M_RC=$(median "${R_RC[@]}")
+M_RC_RSS=$(median "${R_RC_RSS[@]}")
+M_RC_CPU=$(median "${R_RC_CPU[@]}")
 M_PG=$(median "${R_PG[@]}")
 M_PG_RSS=$(median "${R_PG_RSS[@]}")
 M_PG_CPU=$(median "${R_PG_CPU[@]}")
@@ -249,7 +264,7 @@ M_PGRE=$(median "${R_PGRE[@]}")
 M_COPY=$(median "${R_COPY[@]}")
 M_LITE=$(median "${R_LITE[@]}")
 MAX_RSS=$(printf '%s\n' "${R_SQ_RSS[@]}" | sort -g | tail -n 1)
-MAX_RE_RSS=$(printf '%s\n' "${R_RE_RSS[@]}" | sort -g | tail -n 1)
+MAX_RE_RSS=$(printf '%s\n' "${R_RE_RSS[@]}" "${R_RC_RSS[@]}" | sort -g | tail -n 1)
 
 echo
 echo "Roster import benchmark — $SCHOOLS schools, seed $SEED, $RUNS run(s), medians; $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
@@ -263,6 +278,7 @@ echo
 printf '%-40s %9s %10s %9s %12s\n' measurement 'wall s' 'peak RSS' 'CPU s' 'rows/s'
 printf '%-40s %9s %7s MiB %9s %12.0f\n' "a. Kongjian import → SQLite" "$M_SQ" "$(mib "$M_SQ_RSS")" "$M_SQ_CPU" "$(awk -v n="$TOTAL_ROWS" -v s="$M_SQ" 'BEGIN { print n / s }')"
 printf '%-40s %9s %7s MiB %9s   %s\n' "b. unchanged re-import → SQLite" "$M_RE" "$(mib "$M_RE_RSS")" "$M_RE_CPU" "($(awk -v b="$M_RE_OUT" 'BEGIN { printf "%.0f", b / 2 }') KiB written)"
+printf '%-40s %9s %7s MiB %9s\n' "b'. re-import with --recheck → SQLite" "$M_RC" "$(mib "$M_RC_RSS")" "$M_RC_CPU"
 if [ -z "${SKIP_PG:-}" ]; then
     printf '%-40s %9s %7s MiB %9s %12.0f\n' "c. Kongjian import → PostgreSQL" "$M_PG" "$(mib "$M_PG_RSS")" "$M_PG_CPU" "$(awk -v n="$TOTAL_ROWS" -v s="$M_PG" 'BEGIN { print n / s }')"
     printf '%-40s %9s\n' "   unchanged re-import → PostgreSQL" "$M_PGRE"
@@ -274,7 +290,7 @@ fi
 if [ -s "$TMP/stages.tsv" ]; then
     echo
     echo "stages (median ms, from the server's log):"
-    for kind in sqlite reimport pg pgre; do
+    for kind in sqlite reimport recheck pg pgre; do
         grep -q "^$kind"$'\t' "$TMP/stages.tsv" || continue
         awk -F'\t' -v k="$kind" '$1 == k && !seen[$2]++ { print $2 }' "$TMP/stages.tsv" | while IFS= read -r stage; do
             printf '  %-9s %-36s %8s\n' "$kind" "$stage" \
@@ -295,4 +311,4 @@ printf '  %-36s %-8s (%s s vs %s s)\n' "import ≤ PG COPY time" "$(yes_no "$(le
 printf '  %-36s %-8s (%s s; created=updated=retired=0, no log entry)\n' "unchanged re-import ≤ ${GOAL_REIMPORT_S} s" "$(yes_no "$(le "$M_RE" "$GOAL_REIMPORT_S")")" "$M_RE"
 printf '  %-36s %-8s (%s MiB, highest of the re-imports)\n' "(also) re-import peak RSS ≤ 1.5 GiB" "$(yes_no "$(le "$MAX_RE_RSS" "$GOAL_RSS_KB")")" "$(mib "$MAX_RE_RSS")"
 echo
-echo "per run (s): sqlite ${R_SQ[*]} | re-import ${R_RE[*]} | pg ${R_PG[*]} | pg re-import ${R_PGRE[*]} | copy ${R_COPY[*]} | sqlite3 .import ${R_LITE[*]}"
+echo "per run (s): sqlite ${R_SQ[*]} | re-import ${R_RE[*]} | --recheck ${R_RC[*]} | pg ${R_PG[*]} | pg re-import ${R_PGRE[*]} | copy ${R_COPY[*]} | sqlite3 .import ${R_LITE[*]}"

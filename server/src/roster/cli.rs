@@ -24,6 +24,7 @@ pub struct ImportArgs<'a> {
     pub path: &'a Path,
     pub dry_run: bool,
     pub allow_mass_retire: bool,
+    pub recheck: bool,
     pub json: bool,
 }
 
@@ -35,6 +36,7 @@ pub async fn import(db: &DatabaseConnection, args: ImportArgs<'_>) -> Result<boo
         origin: Origin::Cli,
         actor: None,
         client: Default::default(),
+        recheck: args.recheck,
     };
     let report = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new_spinner();
@@ -70,6 +72,11 @@ fn print_summary(report: &ImportReport) {
         }
     };
     println!("结果 / outcome: {outcome}");
+    if let Some(since) = &report.unchanged_since {
+        println!(
+            "与导入 {since} 的文件完全相同，未比对也未写入（用 --recheck 逐行比对）/ the same files as import {since}: nothing compared or written (--recheck compares every row)"
+        );
+    }
     if !report.counts.is_empty() {
         println!(
             "{:<16} {:>10} {:>10} {:>10} {:>10} {:>10}",

@@ -30,6 +30,7 @@ pub async fn load(db: &DatabaseConnection, origin: Origin) -> Result<ImportRepor
     let options = ImportOptions {
         dry_run: false,
         allow_mass_retire: false,
+        recheck: false,
         origin,
         actor: None,
         client: Default::default(),

@@ -254,6 +254,10 @@ pub mod roster_import {
         pub report: String,
         pub started_at: ChronoDateTimeUtc,
         pub finished_at: ChronoDateTimeUtc,
+        /// SHA-256 of the files (`Source::digest`), for imports that wrote something.
+        pub digest: Option<String>,
+        /// What importing the same files again reports (`Plan::reimport_counts`), as JSON.
+        pub reimport_counts: Option<String>,
     }
     no_relations!();
 }

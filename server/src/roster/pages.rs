@@ -197,6 +197,7 @@ async fn upload(
         allow_mass_retire: upload.ticked.contains("allow_mass_retire"),
         origin: Origin::Page,
         actor: Some(caller.person.id.clone()),
+        recheck: false,
         client,
     };
     let shown = shown_name(upload.file_name.as_deref());

@@ -45,6 +45,10 @@ struct ImportQuery {
     /// Let the import retire more than 15 % of a school's people (the new school year).
     #[serde(default)]
     allow_mass_retire: bool,
+    /// Compare every row even when the zip holds the files of the last import that wrote
+    /// anything (otherwise that import's counts are answered at once, `unchanged_since`).
+    #[serde(default)]
+    recheck: bool,
 }
 
 // Documentation only: mirrors `ImportReport::to_json`.
@@ -54,6 +58,10 @@ struct ImportQuery {
 struct ImportReport {
     /// The import log entry; null for a dry run and for an import that changed nothing.
     id: Option<String>,
+    /// When the files are exactly those of the last import that wrote anything, that import's
+    /// id: nothing was compared or written, and the counts are what that import left (all
+    /// unchanged). Null otherwise.
+    unchanged_since: Option<String>,
     outcome: Outcome,
     /// `oneroster-1.1`, `oneroster-1.2` or `cn-roster`; null when the files were not recognised.
     format: Option<String>,
@@ -135,6 +143,7 @@ async fn create(
         origin: Origin::Api,
         actor: Some(caller.person.id.clone()),
         client,
+        recheck: query.recheck,
     };
     let report =
         service::import_upload(&state.db, &upload.zip, "upload.zip", &options, Utc::now()).await?;

@@ -53,6 +53,10 @@ pub struct ImportOptions {
     pub actor: Option<String>,
     /// Where the import came from, for the audit log (empty for the CLI).
     pub client: crate::auth::client::ClientInfo,
+    /// Compare every row even when the files are the very ones the last import that wrote
+    /// anything was made of (otherwise that import's answer is given without reading the
+    /// database: nothing can have changed, as only imports write the roster).
+    pub recheck: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
@@ -86,6 +90,9 @@ impl Outcome {
 pub struct ImportReport {
     /// The import log entry, when one was written.
     pub id: Option<String>,
+    /// The files are those of this earlier import, the last that wrote anything: nothing was
+    /// compared or written, and the counts are what that import left.
+    pub unchanged_since: Option<String>,
     pub outcome: Outcome,
     pub format: Option<Format>,
     pub counts: BTreeMap<&'static str, Counts>,
@@ -101,6 +108,12 @@ fn format_name(format: Format) -> &'static str {
         Format::OneRoster12 => "oneroster-1.2",
         Format::CnRoster => "cn-roster",
     }
+}
+
+fn format_named(name: &str) -> Option<Format> {
+    [Format::OneRoster11, Format::OneRoster12, Format::CnRoster]
+        .into_iter()
+        .find(|f| format_name(*f) == name)
 }
 
 /// Progress as an import moves through its stages (a terminal bar, a log line, nothing).
@@ -160,6 +173,7 @@ impl ImportReport {
     pub fn to_json(&self, lang: Lang) -> Value {
         json!({
             "id": self.id,
+            "unchanged_since": self.unchanged_since,
             "outcome": self.outcome.as_str(),
             "format": self.format.map(format_name),
             "counts": self.counts,
@@ -247,12 +261,23 @@ pub async fn import_source(
     now: DateTime<Utc>,
 ) -> Result<ImportReport, DbErr> {
     let mut stages = Stages::new(progress);
+    let digest = source.as_ref().map(|s| s.digest(&diags));
+    if let Some(digest) = &digest
+        && !options.recheck
+        && !diags.has_errors()
+    {
+        stages.next("与上次导入比对", "comparing with the last import");
+        if let Some(report) = unchanged_since(db, digest, options).await? {
+            return Ok(report);
+        }
+    }
     stages.next("解析名单", "parsing the roster");
     let bundle = source.as_ref().and_then(|s| parse(s, shown, &mut diags));
     // The raw text is no longer needed; a county's CSV is tens of megabytes.
     drop(source);
     let mut report = ImportReport {
         id: None,
+        unchanged_since: None,
         outcome: Outcome::Rejected,
         format: bundle.as_ref().map(|b| b.format),
         counts: BTreeMap::new(),
@@ -276,6 +301,8 @@ pub async fn import_source(
 
     stages.next("计算变更", "working out the changes");
     let plan = Planner::new(&bundle, &snapshot, now).plan();
+    let reimport_counts =
+        serde_json::to_string(&plan.reimport_counts()).map_err(|e| DbErr::Custom(e.to_string()))?;
     // The plan owns everything it writes: free the parsed records and the snapshot first,
     // so peak memory is one copy of the district, not three.
     drop(snapshot);
@@ -333,7 +360,11 @@ pub async fn import_source(
     crate::auth::session_store::delete_for_people(&txn, &retired_people).await?;
     // Every node drops its cached people, sessions and `/me` answers.
     crate::cache::bump(&txn).await?;
-    report.id = Some(log(&txn, shown, &report, options, now).await?);
+    let written = Written {
+        digest: digest.as_deref(),
+        reimport_counts,
+    };
+    report.id = Some(log(&txn, shown, &report, options, now, Some(written)).await?);
     txn.commit().await?;
     Ok(report)
 }
@@ -347,9 +378,99 @@ async fn finish(
     now: DateTime<Utc>,
 ) -> Result<ImportReport, DbErr> {
     if !options.dry_run {
-        report.id = Some(log(db, shown, &report, options, now).await?);
+        report.id = Some(log(db, shown, &report, options, now, None).await?);
     }
     Ok(report)
+}
+
+/// The answer for files that are the very ones of the last import that wrote anything, made
+/// from that import's log entry: `None` when they are not.
+async fn unchanged_since(
+    db: &DatabaseConnection,
+    digest: &str,
+    options: &ImportOptions,
+) -> Result<Option<ImportReport>, DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let Some(last) = roster_import::Entity::find()
+        .filter(roster_import::Column::Outcome.eq(Outcome::Imported.as_str()))
+        .order_by_desc(roster_import::Column::StartedAt)
+        .order_by_desc(roster_import::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if last.digest.as_deref() != Some(digest) {
+        return Ok(None);
+    }
+    let Some(counts) = last
+        .reimport_counts
+        .as_deref()
+        .and_then(|c| serde_json::from_str::<BTreeMap<String, Counts>>(c).ok())
+    else {
+        return Ok(None);
+    };
+    let Ok(stored) = serde_json::from_str::<Value>(&last.report) else {
+        return Ok(None);
+    };
+    let counts = COUNTED
+        .iter()
+        .map(|entity| (*entity, counts.get(*entity).copied().unwrap_or_default()))
+        .collect();
+    Ok(Some(ImportReport {
+        id: None,
+        unchanged_since: Some(last.id),
+        outcome: if options.dry_run {
+            Outcome::DryRun
+        } else {
+            Outcome::Imported
+        },
+        format: last.format.as_deref().and_then(format_named),
+        counts,
+        merges: Vec::new(),
+        mass_retirements: Vec::new(),
+        diagnostics: Diagnostics {
+            // The same files say the same things: the warnings as that import stored them.
+            warnings: stored_diagnostics(&stored["warnings"]),
+            errors: Vec::new(),
+        },
+    }))
+}
+
+/// The entities a report counts.
+const COUNTED: [&str; 9] = [
+    "orgs",
+    "sessions",
+    "courses",
+    "classes",
+    "users",
+    "roles",
+    "enrollments",
+    "guardian_links",
+    "spaces",
+];
+
+/// Diagnostics back from the log's copy (`ImportReport::to_stored_json`).
+fn stored_diagnostics(list: &Value) -> Vec<Diagnostic> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    list.as_array()
+        .map(|list| {
+            list.iter()
+                .map(|d| Diagnostic {
+                    file: text(&d["file"]),
+                    line: d["line"].as_u64(),
+                    field: d["field"].as_str().map(str::to_owned),
+                    message: Message::new(text(&d["message"]), text(&d["message_en"])),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What a log entry of an import that wrote something keeps of it.
+struct Written<'a> {
+    digest: Option<&'a str>,
+    reimport_counts: String,
 }
 
 async fn log(
@@ -358,8 +479,13 @@ async fn log(
     report: &ImportReport,
     options: &ImportOptions,
     started: DateTime<Utc>,
+    written: Option<Written<'_>>,
 ) -> Result<String, DbErr> {
     let id = uuid::Uuid::now_v7().to_string();
+    let (digest, reimport_counts) = match written {
+        Some(w) => (w.digest.map(str::to_owned), Some(w.reimport_counts)),
+        None => (None, None),
+    };
     roster_import::ActiveModel {
         id: Set(id.clone()),
         origin: Set(options.origin.as_str().to_owned()),
@@ -370,6 +496,8 @@ async fn log(
         report: Set(report.to_stored_json().to_string()),
         started_at: Set(started),
         finished_at: Set(Utc::now()),
+        digest: Set(digest),
+        reimport_counts: Set(reimport_counts),
     }
     .insert(db)
     .await?;

@@ -29,6 +29,34 @@ const MAX_FILE_BYTES: u64 = 1 << 30;
 const MAX_TOTAL_BYTES: u64 = 4 << 30;
 
 impl Source {
+    /// SHA-256 of the files as read (names and decoded text, in name order) and of what reading
+    /// them said (`read`: a GBK file reads to the same text as its UTF-8 twin, with a warning),
+    /// hex. The same package zipped again, or exported again with the same content, has the
+    /// same digest.
+    pub fn digest(&self, read: &Diagnostics) -> String {
+        use sha2::{Digest, Sha256};
+        let mut files: Vec<&SourceFile> = self.files.iter().collect();
+        files.sort_by(|a, b| (&a.name, &a.text).cmp(&(&b.name, &b.text)));
+        let mut hasher = Sha256::new();
+        // Each part with its length first, so that no two different inputs feed the hasher the
+        // same bytes.
+        let mut part = |bytes: &[u8]| {
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        for file in files {
+            part(file.name.as_bytes());
+            part(file.text.as_bytes());
+        }
+        for said in read.warnings.iter().chain(&read.errors) {
+            part(said.file.as_bytes());
+            part(&said.line.unwrap_or(0).to_le_bytes());
+            part(said.field.as_deref().unwrap_or("").as_bytes());
+            part(said.message.en.as_bytes());
+        }
+        hex::encode(hasher.finalize())
+    }
+
     /// Read a `.zip` file or a directory of CSV files. Problems go into `diags`; `None` when
     /// nothing usable could be read.
     pub fn read(path: &Path, diags: &mut Diagnostics) -> Option<Source> {

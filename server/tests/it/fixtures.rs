@@ -138,6 +138,7 @@ pub async fn import(
         origin: Origin::Cli,
         actor: None,
         client: Default::default(),
+        recheck: false,
     };
     let report = import_path(db, package.path(), &options, &Quiet)
         .await

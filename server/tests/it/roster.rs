@@ -29,6 +29,7 @@ fn options() -> ImportOptions {
         origin: Origin::Cli,
         actor: None,
         client: Default::default(),
+        recheck: false,
     }
 }
 
@@ -280,5 +281,102 @@ on_both_databases! {
         assert!(warned("Roles.csv", "case") || warned("roles.csv", "case"), "{:#?}", report.diagnostics.warnings);
         assert_eq!(created(&report, "users"), 7);
         assert_eq!(created(&report, "enrollments"), 3, "the inactive enrollment is not created");
+    }
+}
+
+/// Import the files at `path` again twice: as the same files as the last import that wrote
+/// anything (answered from the import log), and compared row by row (`recheck`). Both must say
+/// exactly the same, and neither may write anything.
+async fn reimport_both_ways(app: &TestApp, path: &Path) {
+    let before = table_counts(app).await;
+    let logged = roster_import::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    let quick = import(app, path, options()).await;
+    let full = import(
+        app,
+        path,
+        ImportOptions {
+            recheck: true,
+            ..options()
+        },
+    )
+    .await;
+    assert!(
+        quick.unchanged_since.is_some(),
+        "{}: answered from the log",
+        path.display()
+    );
+    assert!(full.unchanged_since.is_none());
+    for report in [&quick, &full] {
+        assert_eq!(
+            report.outcome,
+            Outcome::Imported,
+            "{:#?}",
+            report.diagnostics.errors
+        );
+        assert_eq!(report.id, None, "nothing logged");
+        assert!(report.merges.is_empty());
+    }
+    assert_eq!(quick.counts, full.counts, "{}", path.display());
+    assert_eq!(quick.diagnostics, full.diagnostics, "{}", path.display());
+    assert_eq!(quick.format, full.format);
+    for (entity, c) in &quick.counts {
+        assert_eq!(
+            (c.created, c.updated, c.retired, c.restored),
+            (0, 0, 0, 0),
+            "{entity}"
+        );
+    }
+    assert_eq!(table_counts(app).await, before);
+    assert_eq!(
+        roster_import::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        logged
+    );
+
+    let dry = import(
+        app,
+        path,
+        ImportOptions {
+            dry_run: true,
+            ..options()
+        },
+    )
+    .await;
+    assert_eq!(dry.outcome, Outcome::DryRun);
+    assert_eq!(dry.counts, full.counts);
+}
+
+on_both_databases! {
+    async fn the_same_files_again_are_answered_from_the_log_exactly_as_a_full_comparison(app) {
+        // Created, and every kind of entity the samples carry (delta, 1.1, the Chinese set
+        // with a merged parent).
+        let package = Package::new(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        import(&app, package.path(), options()).await;
+        reimport_both_ways(&app, package.path()).await;
+        // Retired for being absent from a bulk file, with their links and spaces.
+        let fewer = Package::new(&[1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        let report = import(&app, fewer.path(), options()).await;
+        assert_eq!(report.counts["users"].retired, 2);
+        reimport_both_ways(&app, fewer.path()).await;
+        // The earlier files are not the last written: compared, and the two come back.
+        let back = import(&app, package.path(), options()).await;
+        assert!(back.unchanged_since.is_none());
+        assert_eq!(back.counts["users"].restored, 2);
+        reimport_both_ways(&app, package.path()).await;
+
+        for path in [
+            samples("moodle-enrol_oneroster/oneroster_test_data"),
+            samples("LMS-Toolkit"),
+            cn_example(),
+        ] {
+            let first = import(&app, &path, options()).await;
+            assert_eq!(first.outcome, Outcome::Imported, "{:#?}", first.diagnostics.errors);
+            reimport_both_ways(&app, &path).await;
+        }
     }
 }

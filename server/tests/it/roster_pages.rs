@@ -23,6 +23,7 @@ fn options() -> ImportOptions {
         origin: Origin::Cli,
         actor: None,
         client: Default::default(),
+        recheck: false,
     }
 }
 

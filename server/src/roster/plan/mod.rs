@@ -15,7 +15,9 @@ use super::model::*;
 use super::snapshot::{ACTIVE, EnrollmentRow, PersonRow, RoleRow, Snapshot};
 
 /// Per-entity counts, as the report shows them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[schema(as = ImportCounts)]
 pub struct Counts {
     pub created: u64,
@@ -34,6 +36,9 @@ pub struct Changes<A> {
     /// Ids of rows to mark retired.
     pub retire: Vec<String>,
     pub counts: Counts,
+    /// Of `counts.retired`, the rows retired because a bulk input no longer names them (the
+    /// rest the input itself marks `tobedeleted`, or they belong to someone retired).
+    pub retired_absent: u64,
 }
 
 impl<A> Default for Changes<A> {
@@ -43,6 +48,21 @@ impl<A> Default for Changes<A> {
             updates: Vec::new(),
             retire: Vec::new(),
             counts: Counts::default(),
+            retired_absent: 0,
+        }
+    }
+}
+
+impl<A> Changes<A> {
+    /// What importing the same input again finds, once this is written: every row the input
+    /// names or decides is found as it was left (unchanged); rows retired for being absent
+    /// stay retired and are not looked at again.
+    fn again(&self) -> Counts {
+        let c = self.counts;
+        Counts {
+            unchanged: c.created + c.updated + c.restored + c.unchanged + c.retired
+                - self.retired_absent,
+            ..Counts::default()
         }
     }
 }
@@ -95,6 +115,24 @@ impl Plan {
             ("enrollments", self.enrollments.counts),
             ("guardian_links", self.links.counts),
             ("spaces", self.spaces.counts),
+        ])
+    }
+
+    /// What importing the same files again reports once this plan is written (kept with the
+    /// import log, see `roster::service`). The roster tables are written by imports only, so
+    /// when the last import that wrote anything was of these very files, a re-import changes
+    /// nothing and counts every row it names as unchanged.
+    pub fn reimport_counts(&self) -> BTreeMap<&'static str, Counts> {
+        BTreeMap::from([
+            ("orgs", self.orgs.again()),
+            ("sessions", self.sessions.again()),
+            ("courses", self.courses.again()),
+            ("classes", self.classes.again()),
+            ("users", self.people.again()),
+            ("roles", self.roles.again()),
+            ("enrollments", self.enrollments.again()),
+            ("guardian_links", self.links.again()),
+            ("spaces", self.spaces.again()),
         ])
     }
 

@@ -59,6 +59,7 @@ impl<'a> Planner<'a> {
                 {
                     self.plan.orgs.retire.push(org.id.clone());
                     self.plan.orgs.counts.retired += 1;
+                    self.plan.orgs.retired_absent += 1;
                 }
             }
         }
@@ -71,6 +72,7 @@ impl<'a> Planner<'a> {
                 {
                     self.plan.courses.retire.push(c.id.clone());
                     self.plan.courses.counts.retired += 1;
+                    self.plan.courses.retired_absent += 1;
                 }
             }
         }
@@ -83,6 +85,7 @@ impl<'a> Planner<'a> {
                 {
                     self.plan.classes.retire.push(c.id.clone());
                     self.plan.classes.counts.retired += 1;
+                    self.plan.classes.retired_absent += 1;
                 }
             }
         }
@@ -95,6 +98,7 @@ impl<'a> Planner<'a> {
                 {
                     self.plan.roles.retire.push(r.id.clone());
                     self.plan.roles.counts.retired += 1;
+                    self.plan.roles.retired_absent += 1;
                 }
             }
         }
@@ -107,6 +111,7 @@ impl<'a> Planner<'a> {
                 {
                     self.plan.enrollments.retire.push(e.id.clone());
                     self.plan.enrollments.counts.retired += 1;
+                    self.plan.enrollments.retired_absent += 1;
                 }
             }
         }
@@ -143,6 +148,7 @@ impl<'a> Planner<'a> {
             if orgs.iter().all(|o| scope.contains(*o)) {
                 self.plan.people.retire.push(person.id.clone());
                 self.plan.people.counts.retired += 1;
+                self.plan.people.retired_absent += 1;
                 let unique: HashSet<&&str> = orgs.iter().collect();
                 for org in unique {
                     *retiring_per_school.entry(org).or_default() += 1;
@@ -309,6 +315,7 @@ impl<'a> Planner<'a> {
             if stale {
                 self.plan.links.retire.push(link.id.clone());
                 self.plan.links.counts.retired += 1;
+                self.plan.links.retired_absent += 1;
             }
         }
     }
