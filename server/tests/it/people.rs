@@ -131,7 +131,7 @@ on_both_databases! {
         assert_eq!(get_as(&app, &secret, "/api/v1/me").await.0, StatusCode::OK);
         // st3 and p3 leave the school.
         let smaller = Package::new(&[1, 2]).with_admins();
-        let options = ImportOptions { dry_run: false, allow_mass_retire: true, origin: Origin::Cli, actor: None, client: Default::default() };
+        let options = ImportOptions { dry_run: false, allow_mass_retire: true, origin: Origin::Cli, actor: None, client: Default::default(), recheck: false };
         import_path(&app.state.db, smaller.path(), &options, &Quiet).await.unwrap();
         assert!(soon(|| async { get_as(&app, &secret, "/api/v1/me").await.0 == StatusCode::UNAUTHORIZED }).await);
         drop(package);
