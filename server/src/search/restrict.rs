@@ -45,16 +45,7 @@ impl Set {
     /// The documents, ascending.
     fn for_each(&self, mut visit: impl FnMut(DocId) -> bool) {
         match self {
-            Set::Bits(bits) => {
-                for bucket in 0..=(bits.max_value() / 64) {
-                    let mut tiny = bits.tinyset(bucket);
-                    while let Some(low) = tiny.pop_lowest() {
-                        if !visit(bucket * 64 + low) {
-                            return;
-                        }
-                    }
-                }
-            }
+            Set::Bits(bits) => each_bit(bits, visit),
             Set::Few(docs) => {
                 for doc in docs {
                     if !visit(*doc) {
@@ -107,6 +98,19 @@ impl Set {
         let bits = Arc::new(bits);
         BITS.insert(key, bits.clone());
         Ok(Set::Bits(bits))
+    }
+}
+
+/// The members of `bits`, ascending, until `visit` says stop. A set made for documents below
+/// `max_value` has `max_value / 64` buckets, rounded up.
+fn each_bit(bits: &BitSet, mut visit: impl FnMut(DocId) -> bool) {
+    for bucket in 0..bits.max_value().div_ceil(64) {
+        let mut tiny = bits.tinyset(bucket);
+        while let Some(low) = tiny.pop_lowest() {
+            if !visit(bucket * 64 + low) {
+                return;
+            }
+        }
     }
 }
 
@@ -278,5 +282,39 @@ impl DocSet for RestrictedScorer {
 impl Scorer for RestrictedScorer {
     fn score(&mut self) -> Score {
         self.inner.score()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A segment of 36,800 documents (575 whole buckets) once read one bucket too far.
+    #[test]
+    fn every_member_of_a_bit_set_is_visited_whatever_its_size() {
+        for max_doc in [1, 63, 64, 65, 128, 36_800] {
+            let mut bits = BitSet::with_max_value(max_doc);
+            let members: Vec<DocId> = [0, max_doc / 2, max_doc - 1].into_iter().collect();
+            for doc in &members {
+                bits.insert(*doc);
+            }
+            let mut seen = Vec::new();
+            each_bit(&bits, |doc| {
+                seen.push(doc);
+                true
+            });
+            let mut expected = members.clone();
+            expected.dedup();
+            assert_eq!(seen, expected, "max_doc {max_doc}");
+        }
+        let mut bits = BitSet::with_max_value(256);
+        bits.insert(3);
+        bits.insert(200);
+        let mut first = Vec::new();
+        each_bit(&bits, |doc| {
+            first.push(doc);
+            false
+        });
+        assert_eq!(first, vec![3], "stops when told");
     }
 }
