@@ -1,10 +1,15 @@
 //! Writing a plan: inserts in batches, updates row by row, retirements by id — all inside the
 //! caller's transaction, in dependency order (orgs before classes before enrollments…).
+//!
+//! The statements are built on a blocking thread of their own and handed over through a short
+//! queue, so that building the next one (a county's statements carry millions of values) runs
+//! while the database executes the one before, instead of after it.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iterable, QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Iterable,
+    QueryFilter, QueryTrait, Statement,
 };
 
 use super::entity::{
@@ -18,119 +23,160 @@ use super::snapshot::{ACTIVE, RETIRED};
 const PARAMS_PER_STATEMENT: usize = 30_000;
 /// Ids per `UPDATE … WHERE id IN (…)`.
 const BATCH: usize = 400;
+/// Statements built ahead of the one running.
+const AHEAD: usize = 3;
 
 pub const FROZEN: &str = "frozen";
 
-async fn insert_all<E, A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), DbErr>
+/// Write every change of `plan`.
+pub async fn apply(db: &impl ConnectionTrait, plan: Plan, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let (sender, mut statements) = tokio::sync::mpsc::channel::<Statement>(AHEAD);
+    let builder = tokio::task::spawn_blocking(move || {
+        let mut out = Out {
+            backend,
+            send: &mut |statement| sender.blocking_send(statement).is_ok(),
+        };
+        // `None` only when the writer stopped listening (it failed): nothing more to build.
+        let _ = build(&mut out, plan, now);
+    });
+    while let Some(statement) = statements.recv().await {
+        // On an error the queue is dropped with this future, and the builder stops.
+        db.execute_raw(statement).await?;
+    }
+    builder
+        .await
+        .map_err(|err| DbErr::Custom(format!("building the import's statements failed: {err}")))
+}
+
+/// Where built statements go; `send` answers false once nobody listens.
+struct Out<'a> {
+    backend: DbBackend,
+    send: &'a mut (dyn FnMut(Statement) -> bool + Send),
+}
+
+impl Out<'_> {
+    fn send(&mut self, query: &impl QueryTrait) -> Option<()> {
+        (self.send)(query.build(self.backend)).then_some(())
+    }
+}
+
+fn inserts<E, A>(out: &mut Out<'_>, rows: Vec<A>) -> Option<()>
 where
     E: EntityTrait,
-    A: ActiveModelTrait<Entity = E> + Send,
+    A: ActiveModelTrait<Entity = E>,
 {
     let per_statement = PARAMS_PER_STATEMENT / E::Column::iter().count().max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
-        E::insert_many(chunk).exec_without_returning(db).await?;
+        out.send(&E::insert_many(chunk))?;
     }
-    Ok(())
+    Some(())
 }
 
-async fn update_all<E, A>(db: &impl ConnectionTrait, rows: Vec<A>) -> Result<(), DbErr>
+/// One `UPDATE … WHERE id = …` per row, setting the columns the row sets.
+fn updates<E, A>(out: &mut Out<'_>, rows: Vec<A>, id: E::Column) -> Option<()>
 where
     E: EntityTrait,
-    A: ActiveModelTrait<Entity = E> + Send,
-    E::Model: sea_orm::IntoActiveModel<A>,
+    A: ActiveModelTrait<Entity = E>,
 {
     for row in rows {
-        E::update(row).exec(db).await?;
+        let Some(key) = row.get(id).into_value() else {
+            tracing::error!("a planned update has no id; skipped");
+            continue;
+        };
+        out.send(&E::update_many().set(row).filter(id.eq(key)))?;
     }
-    Ok(())
+    Some(())
 }
 
-async fn set_status<E, C>(
-    db: &impl ConnectionTrait,
+fn set_status<E, C>(
+    out: &mut Out<'_>,
     ids: &[String],
-    id_col: C,
-    status_col: C,
+    [id_col, status_col, updated_col]: [C; 3],
     status: &str,
-    updated_col: C,
     now: DateTime<Utc>,
-) -> Result<(), DbErr>
+) -> Option<()>
 where
     E: EntityTrait,
     C: ColumnTrait,
 {
     for chunk in ids.chunks(BATCH) {
-        E::update_many()
-            .col_expr(status_col, Expr::value(status))
-            .col_expr(updated_col, Expr::value(now))
-            .filter(id_col.is_in(chunk.iter().cloned()))
-            .exec(db)
-            .await?;
+        out.send(
+            &E::update_many()
+                .col_expr(status_col, Expr::value(status))
+                .col_expr(updated_col, Expr::value(now))
+                .filter(id_col.is_in(chunk.iter().cloned())),
+        )?;
     }
-    Ok(())
+    Some(())
 }
 
-macro_rules! apply_table {
-    ($db:expr, $now:expr, $changes:expr, $module:ident) => {{
+macro_rules! table {
+    ($out:expr, $now:expr, $changes:expr, $module:ident) => {{
         let Changes {
-            inserts,
-            updates,
+            inserts: new,
+            updates: changed,
             retire,
             ..
         } = $changes;
-        insert_all::<$module::Entity, _>($db, inserts).await?;
-        update_all::<$module::Entity, _>($db, updates).await?;
+        inserts::<$module::Entity, _>($out, new)?;
+        updates::<$module::Entity, _>($out, changed, $module::Column::Id)?;
         set_status::<$module::Entity, _>(
-            $db,
+            $out,
             &retire,
-            $module::Column::Id,
-            $module::Column::Status,
+            [
+                $module::Column::Id,
+                $module::Column::Status,
+                $module::Column::UpdatedAt,
+            ],
             RETIRED,
-            $module::Column::UpdatedAt,
             $now,
-        )
-        .await?;
+        )?;
     }};
 }
 
-/// Write every change of `plan`.
-pub async fn apply(db: &impl ConnectionTrait, plan: Plan, now: DateTime<Utc>) -> Result<(), DbErr> {
-    apply_table!(db, now, plan.orgs, org);
-    apply_table!(db, now, plan.sessions, session);
-    apply_table!(db, now, plan.courses, course);
-    apply_table!(db, now, plan.classes, class);
+/// Every statement of `plan`, in order.
+fn build(out: &mut Out<'_>, plan: Plan, now: DateTime<Utc>) -> Option<()> {
+    table!(out, now, plan.orgs, org);
+    table!(out, now, plan.sessions, session);
+    table!(out, now, plan.courses, course);
+    table!(out, now, plan.classes, class);
 
     let people_retired = plan.people.retire.clone();
-    apply_table!(db, now, plan.people, person);
+    table!(out, now, plan.people, person);
     for chunk in people_retired.chunks(BATCH) {
-        person::Entity::update_many()
-            .col_expr(person::Column::RetiredAt, Expr::value(now))
-            .filter(person::Column::Id.is_in(chunk.iter().cloned()))
-            .exec(db)
-            .await?;
+        out.send(
+            &person::Entity::update_many()
+                .col_expr(person::Column::RetiredAt, Expr::value(now))
+                .filter(person::Column::Id.is_in(chunk.iter().cloned())),
+        )?;
     }
-    insert_all::<person_alias::Entity, _>(db, plan.aliases).await?;
+    inserts::<person_alias::Entity, _>(out, plan.aliases)?;
 
-    apply_table!(db, now, plan.roles, role);
-    apply_table!(db, now, plan.enrollments, enrollment);
-    apply_table!(db, now, plan.links, guardian_link);
+    table!(out, now, plan.roles, role);
+    table!(out, now, plan.enrollments, enrollment);
+    table!(out, now, plan.links, guardian_link);
 
     let Changes {
-        inserts, retire, ..
+        inserts: new,
+        retire,
+        ..
     } = plan.spaces;
-    insert_all::<space::Entity, _>(db, inserts).await?;
+    inserts::<space::Entity, _>(out, new)?;
     for (ids, status) in [(&retire, FROZEN), (&plan.spaces_reactivate, ACTIVE)] {
         set_status::<space::Entity, _>(
-            db,
+            out,
             ids,
-            space::Column::Id,
-            space::Column::Status,
+            [
+                space::Column::Id,
+                space::Column::Status,
+                space::Column::UpdatedAt,
+            ],
             status,
-            space::Column::UpdatedAt,
             now,
-        )
-        .await?;
+        )?;
     }
-    Ok(())
+    Some(())
 }
