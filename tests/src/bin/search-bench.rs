@@ -43,6 +43,8 @@ struct Args {
     heap_mb: usize,
     warmup: usize,
     rounds: usize,
+    /// Name this many of the slowest queries (median of the rounds) on standard error.
+    slowest: usize,
     index_dir: Option<PathBuf>,
     /// Keep an index already in `index_dir` (profiling the queries); S3 is then not measured.
     reuse_index: bool,
@@ -53,7 +55,7 @@ struct Args {
 }
 
 fn usage() -> &'static str {
-    "usage: search-bench --corpus DIR [--threads 2] [--heap-mb 256] [--warmup 2] [--rounds 3] [--index-dir DIR [--reuse-index]] [--no-totals] [--prototype]"
+    "usage: search-bench --corpus DIR [--threads 2] [--heap-mb 256] [--warmup 2] [--rounds 3] [--index-dir DIR [--reuse-index]] [--no-totals] [--prototype] [--slowest N]"
 }
 
 fn parse_args() -> Result<Args> {
@@ -64,6 +66,7 @@ fn parse_args() -> Result<Args> {
         heap_mb: 256,
         warmup: 2,
         rounds: 3,
+        slowest: 0,
         index_dir: None,
         reuse_index: false,
         no_totals: false,
@@ -85,6 +88,7 @@ fn parse_args() -> Result<Args> {
             "--reuse-index" => a.reuse_index = true,
             "--no-totals" => a.no_totals = true,
             "--prototype" => a.prototype = true,
+            "--slowest" => a.slowest = value("--slowest")?.parse()?,
             "-h" | "--help" => {
                 println!("{}", usage());
                 std::process::exit(0);
@@ -362,12 +366,14 @@ fn queries_part(
     let mut all = Vec::with_capacity(prepared.len() * args.rounds);
     let mut by_kind: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut first_ids: Vec<String> = vec![String::new(); prepared.len()];
+    let mut per_query: Vec<Vec<f64>> = vec![Vec::new(); prepared.len()];
     for round in 0..args.rounds {
         for (i, q) in prepared.iter().enumerate() {
             let t = Instant::now();
             let top = index.top_ids(q)?;
             let us = t.elapsed().as_secs_f64() * 1e6;
             all.push(us);
+            per_query[i].push(us);
             by_kind.entry(queries[i].kind.clone()).or_default().push(us);
             if round == 0 {
                 first_ids[i] = top.first().map(|(_, id)| id.clone()).unwrap_or_default();
@@ -376,6 +382,28 @@ fn queries_part(
         }
     }
     let s1 = summary(&mut all);
+    if args.slowest > 0 {
+        let mut medians: Vec<(f64, usize)> = per_query
+            .iter_mut()
+            .enumerate()
+            .map(|(i, times)| {
+                times.sort_by(f64::total_cmp);
+                (times[times.len() / 2], i)
+            })
+            .collect();
+        medians.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (us, i) in medians.iter().take(args.slowest) {
+            let q = &queries[*i];
+            eprintln!(
+                "slow: {us:>9.0} µs  {:<6} {:<24} subject={:<4} grade={:<3} total={}",
+                q.kind,
+                q.text,
+                q.subject.as_deref().unwrap_or("-"),
+                q.grade.as_deref().unwrap_or("-"),
+                totals.get(*i).copied().unwrap_or(0)
+            );
+        }
+    }
     let prototype = if args.prototype {
         proto::measure(args, index, queries, &prepared, &totals, &first_ids)?
     } else {
