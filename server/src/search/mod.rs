@@ -9,6 +9,7 @@
 
 pub mod indexer;
 mod restrict;
+pub mod words;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,7 +38,7 @@ const JIEBA: &str = "jieba";
 const PREFIX: &str = "title_prefix";
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The longest query text accepted (characters); longer queries are refused with a clear error.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -109,10 +110,11 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
-/// The analyzer used for every Chinese text field: jieba in search mode, lower-cased, with
-/// punctuation and whitespace tokens dropped. Public so benchmarks measure exactly this.
+/// The analyzer used for every Chinese text field: jieba in search mode with the education
+/// word list (`words`), lower-cased, with punctuation and whitespace tokens dropped. Public so
+/// benchmarks measure exactly this.
 pub fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new())
+    TextAnalyzer::builder(words::Words { search_mode: true })
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(StopWordFilter::remove(
@@ -125,7 +127,7 @@ pub fn analyzer() -> TextAnalyzer {
 /// well as in parts, by search mode) is then one term, not a phrase of its parts: 二次函数 is
 /// looked up as 二次函数, and 函数 as 函数 — which the index also holds inside 二次函数.
 pub fn query_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::with_search_mode(false))
+    TextAnalyzer::builder(words::Words { search_mode: false })
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(StopWordFilter::remove(
