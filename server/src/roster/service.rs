@@ -197,6 +197,10 @@ impl ImportReport {
                 .collect::<Vec<_>>()
         };
         let mut value = self.to_json(Lang::Zh);
+        // A logged import was never answered from an earlier one.
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("unchanged_since");
+        }
         value["warnings"] = json!(both(&self.diagnostics.warnings));
         value["errors"] = json!(both(&self.diagnostics.errors));
         value
