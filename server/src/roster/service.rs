@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::diagnostics::{Diagnostic, Diagnostics, Message};
 use super::entity::roster_import;
 use super::model::{Bundle, Format};
-use super::plan::{Counts, MassRetirement, Merge, Planner};
+use super::plan::{COUNTED, Counts, MassRetirement, Merge, Planner};
 use super::snapshot::Snapshot;
 use super::source::Source;
 use super::{apply, cn, oneroster, validate};
@@ -440,19 +440,6 @@ async fn unchanged_since(
         },
     }))
 }
-
-/// The entities a report counts.
-const COUNTED: [&str; 9] = [
-    "orgs",
-    "sessions",
-    "courses",
-    "classes",
-    "users",
-    "roles",
-    "enrollments",
-    "guardian_links",
-    "spaces",
-];
 
 /// Diagnostics back from the log's copy (`ImportReport::to_stored_json`).
 fn stored_diagnostics(list: &Value) -> Vec<Diagnostic> {

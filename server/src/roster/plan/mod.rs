@@ -53,10 +53,20 @@ impl<A> Default for Changes<A> {
     }
 }
 
-impl<A> Changes<A> {
+/// One table's counts, whatever its rows.
+trait Tally {
+    fn counted(&self) -> Counts;
     /// What importing the same input again finds, once this is written: every row the input
     /// names or decides is found as it was left (unchanged); rows retired for being absent
     /// stay retired and are not looked at again.
+    fn again(&self) -> Counts;
+}
+
+impl<A> Tally for Changes<A> {
+    fn counted(&self) -> Counts {
+        self.counts
+    }
+
     fn again(&self) -> Counts {
         let c = self.counts;
         Counts {
@@ -66,6 +76,19 @@ impl<A> Changes<A> {
         }
     }
 }
+
+/// The entities a report counts, by the names the report gives them.
+pub const COUNTED: [&str; 9] = [
+    "orgs",
+    "sessions",
+    "courses",
+    "classes",
+    "users",
+    "roles",
+    "enrollments",
+    "guardian_links",
+    "spaces",
+];
 
 /// Two guardian records with one phone number became one person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -104,18 +127,28 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Each table's tally, under the names of [`COUNTED`].
+    fn per_entity(&self, of: fn(&dyn Tally) -> Counts) -> BTreeMap<&'static str, Counts> {
+        let tables: [&dyn Tally; 9] = [
+            &self.orgs,
+            &self.sessions,
+            &self.courses,
+            &self.classes,
+            &self.people,
+            &self.roles,
+            &self.enrollments,
+            &self.links,
+            &self.spaces,
+        ];
+        COUNTED
+            .into_iter()
+            .zip(tables)
+            .map(|(name, table)| (name, of(table)))
+            .collect()
+    }
+
     pub fn counts(&self) -> BTreeMap<&'static str, Counts> {
-        BTreeMap::from([
-            ("orgs", self.orgs.counts),
-            ("sessions", self.sessions.counts),
-            ("courses", self.courses.counts),
-            ("classes", self.classes.counts),
-            ("users", self.people.counts),
-            ("roles", self.roles.counts),
-            ("enrollments", self.enrollments.counts),
-            ("guardian_links", self.links.counts),
-            ("spaces", self.spaces.counts),
-        ])
+        self.per_entity(|table| table.counted())
     }
 
     /// What importing the same files again reports once this plan is written (kept with the
@@ -123,17 +156,7 @@ impl Plan {
     /// when the last import that wrote anything was of these very files, a re-import changes
     /// nothing and counts every row it names as unchanged.
     pub fn reimport_counts(&self) -> BTreeMap<&'static str, Counts> {
-        BTreeMap::from([
-            ("orgs", self.orgs.again()),
-            ("sessions", self.sessions.again()),
-            ("courses", self.courses.again()),
-            ("classes", self.classes.again()),
-            ("users", self.people.again()),
-            ("roles", self.roles.again()),
-            ("enrollments", self.enrollments.again()),
-            ("guardian_links", self.links.again()),
-            ("spaces", self.spaces.again()),
-        ])
+        self.per_entity(|table| table.again())
     }
 
     pub fn writes_nothing(&self) -> bool {
