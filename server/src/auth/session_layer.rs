@@ -4,7 +4,7 @@
 //!
 //! `SessionManagerLayer` puts tower-cookies' `CookieManager` under it (a parsed cookie jar behind
 //! a mutex for every request, and a pass over it on the way out), clones the whole stack below
-//! and boxes a future for every request. Here the session cookie is read in one pass over the
+//! and boxes a future for every request. Here the session cookie is read straight from the
 //! `Cookie` header (`auth::csrf::read_cookies`), the inner service is called directly, and a
 //! request that neither changed its session nor lost it — nearly every request — finishes
 //! without a box or a lock. Only a changed session (a sign-in, a sign-out, a "last seen" touch)
@@ -23,6 +23,7 @@ use tower_sessions::{Expiry, Session};
 
 use super::csrf;
 use super::session_store::DbSessionStore;
+use crate::http::errors;
 
 /// How the session cookie is made.
 #[derive(Clone, Debug)]
@@ -126,11 +127,11 @@ impl After {
         } else if self.session.is_modified() && !empty && !response.status().is_server_error() {
             if let Err(err) = self.session.save().await {
                 tracing::error!(error = %err, "could not save the session");
-                return server_error();
+                return errors::bare(http::StatusCode::INTERNAL_SERVER_ERROR);
             }
             let Some(id) = self.session.id() else {
                 tracing::error!("a saved session has no id");
-                return server_error();
+                return errors::bare(http::StatusCode::INTERNAL_SERVER_ERROR);
             };
             append_cookie(
                 &mut response,
@@ -139,15 +140,6 @@ impl After {
         }
         response
     }
-}
-
-fn server_error<R>() -> http::Response<R>
-where
-    R: Default,
-{
-    let mut response = http::Response::new(R::default());
-    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-    response
 }
 
 fn base(rules: &CookieRules, value: String) -> tower_sessions::cookie::CookieBuilder<'static> {

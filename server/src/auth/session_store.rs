@@ -23,13 +23,9 @@ use super::entity::session_row;
 /// The key under which a signed-in session keeps the person's id.
 pub const PERSON_KEY: &str = "person_id";
 
-/// The store, with a per-node copy of recently used records (see `crate::cache`). One `Arc`:
-/// tower-sessions clones the store twice per request, and cloning the connection and the two
-/// caches (a dozen reference counts, shared by every worker thread) cost more than the lookup.
-#[derive(Clone)]
-pub struct DbSessionStore(std::sync::Arc<Parts>);
-
-struct Parts {
+/// The store, with a per-node copy of recently used records (see `crate::cache`). Shared by
+/// every request behind one `Arc` (`auth::session_layer`).
+pub struct DbSessionStore {
     db: DatabaseConnection,
     cache: moka::sync::Cache<Id, Record>,
     /// Who each session is signed in as: forgotten with the session.
@@ -44,11 +40,11 @@ impl std::fmt::Debug for DbSessionStore {
 
 impl DbSessionStore {
     pub fn new(caches: &crate::cache::Caches, db: DatabaseConnection) -> Self {
-        DbSessionStore(std::sync::Arc::new(Parts {
+        DbSessionStore {
             db,
             cache: caches.sessions.clone(),
             signed_in: caches.signed_in.clone(),
-        }))
+        }
     }
 }
 
@@ -90,11 +86,11 @@ impl SessionStore for DbSessionStore {
         loop {
             let inserted = session_row::Entity::insert(row(record)?)
                 .on_conflict_do_nothing()
-                .exec_without_returning(&self.0.db)
+                .exec_without_returning(&self.db)
                 .await
                 .map_err(backend)?;
             if !matches!(inserted, TryInsertResult::Inserted(0)) {
-                self.0.cache.insert(record.id, record.clone());
+                self.cache.insert(record.id, record.clone());
                 return Ok(());
             }
             record.id = Id::default();
@@ -113,23 +109,23 @@ impl SessionStore for DbSessionStore {
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(&self.0.db)
+            .exec_without_returning(&self.db)
             .await
             .map_err(backend)?;
-        self.0.cache.insert(record.id, record.clone());
+        self.cache.insert(record.id, record.clone());
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        if let Some(record) = self.0.cache.get(id) {
+        if let Some(record) = self.cache.get(id) {
             if record.expiry_date > time::OffsetDateTime::now_utc() {
                 return Ok(Some(record));
             }
-            self.0.cache.invalidate(id);
+            self.cache.invalidate(id);
         }
         let Some(found) = session_row::Entity::find_by_id(id.to_string())
             .filter(session_row::Column::ExpiresAt.gt(Utc::now()))
-            .one(&self.0.db)
+            .one(&self.db)
             .await
             .map_err(backend)?
         else {
@@ -142,15 +138,15 @@ impl SessionStore for DbSessionStore {
             data,
             expiry_date: to_time(found.expires_at),
         };
-        self.0.cache.insert(*id, record.clone());
+        self.cache.insert(*id, record.clone());
         Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.0.cache.invalidate(id);
-        self.0.signed_in.invalidate(id);
+        self.cache.invalidate(id);
+        self.signed_in.invalidate(id);
         session_row::Entity::delete_by_id(id.to_string())
-            .exec(&self.0.db)
+            .exec(&self.db)
             .await
             .map_err(backend)?;
         Ok(())

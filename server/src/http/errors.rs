@@ -129,6 +129,14 @@ pub fn render_errors<B>(
     http::Response::from_parts(parts, Either::Right(body))
 }
 
+/// A bare error status from a layer, with an empty body: [`render_errors`] gives it its body
+/// on the way out.
+pub fn bare<B: Default>(status: http::StatusCode) -> http::Response<B> {
+    let mut response = http::Response::new(B::default());
+    *response.status_mut() = status;
+    response
+}
+
 fn has_own_body<B>(response: &http::Response<B>) -> bool {
     response
         .headers()

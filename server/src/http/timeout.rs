@@ -92,9 +92,7 @@ where
             return Poll::Pending;
         };
         std::task::ready!(timer.poll(cx));
-        let mut response = Response::new(R::default());
-        *response.status_mut() = StatusCode::REQUEST_TIMEOUT;
-        Poll::Ready(Ok(response))
+        Poll::Ready(Ok(crate::http::errors::bare(StatusCode::REQUEST_TIMEOUT)))
     }
 }
 

@@ -31,7 +31,7 @@ pub const FROZEN: &str = "frozen";
 /// Write every change of `plan`.
 pub async fn apply(db: &impl ConnectionTrait, plan: Plan, now: DateTime<Utc>) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
-    let (sender, mut statements) = tokio::sync::mpsc::channel::<Statement>(AHEAD);
+    let (sender, mut statements) = tokio::sync::mpsc::channel::<Result<Statement, DbErr>>(AHEAD);
     let builder = tokio::task::spawn_blocking(move || {
         let mut out = Out {
             backend,
@@ -42,22 +42,28 @@ pub async fn apply(db: &impl ConnectionTrait, plan: Plan, now: DateTime<Utc>) ->
     });
     while let Some(statement) = statements.recv().await {
         // On an error the queue is dropped with this future, and the builder stops.
-        db.execute_raw(statement).await?;
+        db.execute_raw(statement?).await?;
     }
     builder
         .await
         .map_err(|err| DbErr::Custom(format!("building the import's statements failed: {err}")))
 }
 
-/// Where built statements go; `send` answers false once nobody listens.
+/// Where built statements go (or the reason one cannot be built, which fails the import);
+/// `send` answers false once nobody listens.
 struct Out<'a> {
     backend: DbBackend,
-    send: &'a mut (dyn FnMut(Statement) -> bool + Send),
+    send: &'a mut dyn FnMut(Result<Statement, DbErr>) -> bool,
 }
 
 impl Out<'_> {
     fn send(&mut self, query: &impl QueryTrait) -> Option<()> {
-        (self.send)(query.build(self.backend)).then_some(())
+        (self.send)(Ok(query.build(self.backend))).then_some(())
+    }
+
+    fn fail(&mut self, err: DbErr) -> Option<()> {
+        (self.send)(Err(err));
+        None
     }
 }
 
@@ -83,8 +89,10 @@ where
 {
     for row in rows {
         let Some(key) = row.get(id).into_value() else {
-            tracing::error!("a planned update has no id; skipped");
-            continue;
+            return out.fail(DbErr::Custom(format!(
+                "a planned update of {} has no id",
+                E::default().table_name()
+            )));
         };
         out.send(&E::update_many().set(row).filter(id.eq(key)))?;
     }

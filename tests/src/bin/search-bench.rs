@@ -419,7 +419,7 @@ fn queries_part(
 
     Ok(json!({
         "engine": "kongjian",
-        "analyzer": "tantivy-jieba 0.21 (search mode) via kongjian::search::analyzer",
+        "analyzer": "jieba (search mode) with the education word list, kongjian::search::analyzer",
         "settings": {"threads": args.threads, "heap_mb": args.heap_mb, "warmup": args.warmup, "rounds": args.rounds},
         "s3": s3,
         "s1": s1,
@@ -499,20 +499,10 @@ mod proto {
         TermQuery, Weight,
     };
     use tantivy::schema::{Facet, IndexRecordOption, Value as _};
-    use tantivy::tokenizer::{
-        LowerCaser, RemoveLongFilter, StopWordFilter, TextAnalyzer, TokenizerManager,
-    };
+    use tantivy::tokenizer::TokenizerManager;
     use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
     use super::{Args, BenchQuery, Result, summary};
-
-    /// `kongjian::search`'s punctuation list (private there).
-    const NOISE: &[&str] = &[
-        " ", "\t", "\n", "\r", "　", "，", "。", "、", "；", "：", "？", "！", "“", "”", "‘", "’",
-        "（", "）", "《", "》", "【", "】", "—", "…", "·", ",", ".", ";", ":", "?", "!", "\"", "'",
-        "(", ")", "[", "]", "{", "}", "<", ">", "/", "\\", "-", "_", "*", "#", "+", "=", "|", "~",
-        "`", "@", "&", "%", "^", "$",
-    ];
 
     /// The text query, and groups of terms a document must have one of (each group).
     #[derive(Debug)]
@@ -631,16 +621,8 @@ mod proto {
         pub fn new(index: &SearchIndex) -> Proto {
             let f = index.fields;
             let tokenizers = TokenizerManager::default();
-            tokenizers.register(
-                "jieba",
-                TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::with_search_mode(false))
-                    .filter(RemoveLongFilter::limit(40))
-                    .filter(LowerCaser)
-                    .filter(StopWordFilter::remove(
-                        NOISE.iter().map(|s| (*s).to_owned()),
-                    ))
-                    .build(),
-            );
+            // The server's own query analyzer: only the query's shape differs.
+            tokenizers.register("jieba", kongjian::search::query_analyzer());
             let schema = index.searcher().schema().clone();
             let mut parser = QueryParser::new(
                 schema,
