@@ -171,32 +171,29 @@ async fn stored_nonces(state: &AppState, batch: &[Job]) -> Result<Existing, DbEr
         messages: HashMap::new(),
         notices: HashMap::new(),
     };
-    // Both columns in the filter, so the (sender_id, nonce) index answers it; the pairs are
-    // matched exactly below.
-    for chunk in store::padded(&message_keys) {
+    let backend = state.db.get_database_backend();
+    for (start, shape) in store::pieces(message_keys.len()) {
+        let lookup = store::by_sender_nonce(backend, "messages", &message_keys, start, shape);
         for m in message::Entity::find()
-            .filter(message::Column::SenderId.is_in(chunk.iter().map(|k| k.0.clone())))
-            .filter(message::Column::Nonce.is_in(chunk.iter().map(|k| k.1.clone())))
+            .from_raw_sql(lookup)
             .all(&state.db)
             .await?
         {
-            let key = (m.sender_id.clone(), m.nonce.clone());
-            if chunk.contains(&key) {
-                existing.messages.insert(key, m);
-            }
+            existing
+                .messages
+                .insert((m.sender_id.clone(), m.nonce.clone()), m);
         }
     }
-    for chunk in store::padded(&notice_keys) {
+    for (start, shape) in store::pieces(notice_keys.len()) {
+        let lookup = store::by_sender_nonce(backend, "notices", &notice_keys, start, shape);
         for n in notice::Entity::find()
-            .filter(notice::Column::SenderId.is_in(chunk.iter().map(|k| k.0.clone())))
-            .filter(notice::Column::Nonce.is_in(chunk.iter().map(|k| k.1.clone())))
+            .from_raw_sql(lookup)
             .all(&state.db)
             .await?
         {
-            let key = (n.sender_id.clone(), n.nonce.clone());
-            if chunk.contains(&key) {
-                existing.notices.insert(key, n);
-            }
+            existing
+                .notices
+                .insert((n.sender_id.clone(), n.nonce.clone()), n);
         }
     }
     Ok(existing)

@@ -365,26 +365,27 @@ async fn notice_to_audience(state: &AppState, n: &notice::Model) -> Result<(), D
     };
     let hub = &state.messaging.hub;
     for (guardian, _) in audience.guardians.iter() {
-        if !hub.is_connected(guardian)
-            || (!n.urgent && super::settings::wants_digest(state, guardian).await?)
-        {
+        if !n.urgent && super::settings::wants_digest(state, guardian).await? {
             continue;
         }
-        let children: Vec<super::protocol::ChildState> = audience
-            .children_of(guardian)
-            .map(|p| super::protocol::ChildState {
-                sourced_id: p.sourced_id.clone(),
-                name: p.name.clone(),
-                confirmed: false,
-            })
-            .collect();
-        let children = serde_json::to_string(&children).unwrap_or_else(|_| "[]".to_owned());
-        let mut text = String::with_capacity(head.len() + children.len() + tail.len() + 12);
-        text.push_str(head);
-        text.push_str(r#""children":"#);
-        text.push_str(&children);
-        text.push_str(tail);
-        hub.send(guardian, &Outbound::Frame(text.into()));
+        // Built only for a parent with a socket here.
+        hub.send_with(guardian, || {
+            let children: Vec<super::protocol::ChildState> = audience
+                .children_of(guardian)
+                .map(|p| super::protocol::ChildState {
+                    sourced_id: p.sourced_id.clone(),
+                    name: p.name.clone(),
+                    confirmed: false,
+                })
+                .collect();
+            let children = serde_json::to_string(&children).unwrap_or_else(|_| "[]".to_owned());
+            let mut text = String::with_capacity(head.len() + children.len() + tail.len() + 12);
+            text.push_str(head);
+            text.push_str(r#""children":"#);
+            text.push_str(&children);
+            text.push_str(tail);
+            Outbound::Frame(text.into())
+        });
     }
     let plain = Outbound::Frame(whole.clone());
     if n.include_students {

@@ -1,19 +1,17 @@
-//! The per-node hub: which people have live sockets on this node, and a bounded queue to each.
+//! The per-node hub: which people have live sockets on this node.
 //!
-//! Publishing never waits: a frame goes into each socket's queue with `try_send`, and a socket
-//! whose queue is full is dropped from the hub (its task closes it as too slow); the client
-//! reconnects and catches up from the database. Frames are encoded once and shared.
+//! Publishing never waits: the hub writes each frame straight into the person's sockets (see
+//! `socket.rs`); a socket that cannot keep up is closed and dropped from the hub, and its
+//! client reconnects and catches up from the database. Frames are encoded once and shared.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::ws::Utf8Bytes;
-use tokio::sync::mpsc;
+use axum::extract::ws::{Utf8Bytes, WebSocket};
 
-/// Frames a socket may have waiting before it counts as too slow.
-pub const QUEUE: usize = 256;
+use super::socket::Socket;
 
 /// Close codes (4000–4999 are the application's, see docs/realtime.md).
 pub const CLOSE_RETIRED: u16 = 4001;
@@ -22,10 +20,12 @@ pub const CLOSE_SIGNED_OUT: u16 = 4003;
 pub const CLOSE_TOO_SLOW: u16 = 4008;
 /// The node may have missed events (its link to the other nodes dropped): resume.
 pub const CLOSE_RESUME: u16 = 4012;
+/// The server is stopping.
+pub const CLOSE_GOING_AWAY: u16 = 1001;
 
 const SHARDS: usize = 32;
 
-/// What a socket's writer receives.
+/// What a socket is sent.
 #[derive(Debug, Clone)]
 pub enum Outbound {
     Frame(Utf8Bytes),
@@ -38,19 +38,14 @@ pub enum Outbound {
     },
 }
 
-/// What a socket's queue holds: one pointer per slot (a queue's first block of slots is
-/// allocated with it, so a small slot keeps an idle socket small).
-pub type Queued = Arc<Outbound>;
-
 struct Conn {
     id: u64,
-    tx: mpsc::Sender<Queued>,
-    /// Set by the hub when it drops the socket: why (a close code).
-    closing: Arc<AtomicU16>,
+    socket: Arc<Socket>,
 }
 
 #[derive(Default)]
 struct Shard {
+    /// Most people have one socket: a one-element Vec (not the four slots a first push makes).
     people: HashMap<String, Vec<Conn>>,
 }
 
@@ -58,6 +53,8 @@ pub struct Hub {
     shards: Box<[Mutex<Shard>]>,
     hasher: RandomState,
     next_id: AtomicU64,
+    /// Set when the node stops: sockets that register afterwards are closed at once.
+    closed: AtomicU16,
 }
 
 impl Default for Hub {
@@ -66,6 +63,7 @@ impl Default for Hub {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             hasher: RandomState::new(),
             next_id: AtomicU64::new(1),
+            closed: AtomicU16::new(0),
         }
     }
 }
@@ -75,7 +73,7 @@ pub struct Registration {
     hub: Arc<Hub>,
     person_id: String,
     id: u64,
-    pub closing: Arc<AtomicU16>,
+    pub socket: Arc<Socket>,
 }
 
 impl Drop for Registration {
@@ -98,27 +96,37 @@ impl Hub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Add a socket for `person_id`; frames for them arrive on the returned receiver.
-    pub fn register(self: &Arc<Self>, person_id: &str) -> (Registration, mpsc::Receiver<Queued>) {
-        let (tx, rx) = mpsc::channel(QUEUE);
+    /// Add `ws` as a socket of `person_id`.
+    pub fn register(self: &Arc<Self>, person_id: &str, ws: WebSocket) -> Registration {
+        let socket = Socket::new(ws);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let closing = Arc::new(AtomicU16::new(0));
-        self.lock(person_id)
-            .people
-            .entry(person_id.to_owned())
-            .or_default()
-            .push(Conn {
-                id,
-                tx,
-                closing: closing.clone(),
-            });
-        let registration = Registration {
+        {
+            let mut shard = self.lock(person_id);
+            match shard.people.get_mut(person_id) {
+                Some(conns) => conns.push(Conn {
+                    id,
+                    socket: socket.clone(),
+                }),
+                None => {
+                    let conns = vec![Conn {
+                        id,
+                        socket: socket.clone(),
+                    }];
+                    shard.people.insert(person_id.to_owned(), conns);
+                }
+            }
+        }
+        // Checked after inserting: a node that stops meanwhile closes this socket either way.
+        let closed = self.closed.load(Ordering::Acquire);
+        if closed != 0 {
+            socket.close(closed);
+        }
+        Registration {
             hub: self.clone(),
             person_id: person_id.to_owned(),
             id,
-            closing,
-        };
-        (registration, rx)
+            socket,
+        }
     }
 
     fn remove(&self, person_id: &str, id: u64) {
@@ -131,25 +139,25 @@ impl Hub {
         }
     }
 
-    /// Queue `frame` for every socket of `person_id`; returns how many sockets took it.
+    /// Write `frame` to every socket of `person_id`; returns how many took it. A socket that
+    /// refuses (too slow, or gone) leaves the hub; its task closes it.
     pub fn send(&self, person_id: &str, frame: &Outbound) -> usize {
+        self.send_with(person_id, || frame.clone())
+    }
+
+    /// Write the frame `make` builds to every socket of `person_id`, building it only when
+    /// they have one; returns how many took it.
+    pub fn send_with(&self, person_id: &str, make: impl FnOnce() -> Outbound) -> usize {
         let mut shard = self.lock(person_id);
         let Some(conns) = shard.people.get_mut(person_id) else {
             return 0;
         };
+        let frame = make();
         let mut delivered = 0;
-        let shared = Arc::new(frame.clone());
-        conns.retain(|conn| match conn.tx.try_send(shared.clone()) {
-            Ok(()) => {
-                delivered += 1;
-                true
-            }
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                conn.closing.store(CLOSE_TOO_SLOW, Ordering::Release);
-                false
-            }
-            // The socket is gone; its registration will remove it too.
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        conns.retain(|conn| {
+            let kept = conn.socket.deliver(&frame);
+            delivered += usize::from(kept);
+            kept
         });
         if conns.is_empty() {
             shard.people.remove(person_id);
@@ -181,7 +189,7 @@ impl Hub {
     pub fn disconnect(&self, person_id: &str, code: u16) {
         if let Some(conns) = self.lock(person_id).people.remove(person_id) {
             for conn in conns {
-                conn.closing.store(code, Ordering::Release);
+                conn.socket.close(code);
             }
         }
     }
@@ -197,9 +205,15 @@ impl Hub {
                 .map(|(_, conns)| conns)
                 .collect();
             for conn in drained.into_iter().flatten() {
-                conn.closing.store(code, Ordering::Release);
+                conn.socket.close(code);
             }
         }
+    }
+
+    /// The node is stopping: close every socket, and any that registers from now on.
+    pub fn close(&self, code: u16) {
+        self.closed.store(code, Ordering::Release);
+        self.disconnect_all(code);
     }
 
     /// Live sockets on this node.
@@ -215,59 +229,5 @@ impl Hub {
                     .sum::<usize>()
             })
             .sum()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn frame(text: &str) -> Outbound {
-        Outbound::Frame(Utf8Bytes::from(text.to_owned()))
-    }
-
-    #[tokio::test]
-    async fn frames_reach_every_socket_of_the_person() {
-        let hub = Arc::new(Hub::default());
-        let (_a, mut rx_a) = hub.register("p1");
-        let (_b, mut rx_b) = hub.register("p1");
-        assert_eq!(hub.send("p1", &frame("x")), 2);
-        assert!(rx_a.recv().await.is_some());
-        assert!(rx_b.recv().await.is_some());
-        assert_eq!(hub.send("p2", &frame("x")), 0);
-    }
-
-    #[tokio::test]
-    async fn a_dropped_registration_leaves_the_hub() {
-        let hub = Arc::new(Hub::default());
-        let (reg, _rx) = hub.register("p1");
-        assert!(hub.is_connected("p1"));
-        drop(reg);
-        assert!(!hub.is_connected("p1"));
-        assert_eq!(hub.sockets(), 0);
-    }
-
-    #[tokio::test]
-    async fn a_slow_socket_is_dropped_without_stalling_others() {
-        let hub = Arc::new(Hub::default());
-        let (slow, _slow_rx) = hub.register("p1");
-        let (_fast, mut fast_rx) = hub.register("p1");
-        for _ in 0..QUEUE {
-            hub.send("p1", &frame("x"));
-            assert!(fast_rx.recv().await.is_some());
-        }
-        // The slow socket's queue is full now; the next frame drops it, the fast one gets it.
-        assert_eq!(hub.send("p1", &frame("y")), 1);
-        assert_eq!(slow.closing.load(Ordering::Acquire), CLOSE_TOO_SLOW);
-        assert_eq!(hub.sockets(), 1);
-    }
-
-    #[tokio::test]
-    async fn disconnect_names_the_reason() {
-        let hub = Arc::new(Hub::default());
-        let (reg, _rx) = hub.register("p1");
-        hub.disconnect("p1", CLOSE_RETIRED);
-        assert_eq!(reg.closing.load(Ordering::Acquire), CLOSE_RETIRED);
-        assert!(!hub.is_connected("p1"));
     }
 }

@@ -24,6 +24,7 @@ pub mod quiet;
 pub mod release;
 pub mod routes;
 pub mod settings;
+pub mod socket;
 pub mod store;
 pub mod views;
 pub mod ws;
@@ -139,7 +140,8 @@ impl Messaging {
 }
 
 /// Start this node's committer, delivery task, cross-node listener, releaser and retirement
-/// watcher (once; later calls do nothing). They stop with `state.shutdown`.
+/// watcher (once; later calls do nothing). They stop with `state.shutdown`, and the sockets
+/// are closed then.
 pub fn start(state: &AppState) {
     let Some(receivers) = state
         .messaging
@@ -155,4 +157,11 @@ pub fn start(state: &AppState) {
     tokio::spawn(deliver::listen(state.clone()));
     tokio::spawn(release::run(state.clone()));
     tokio::spawn(release::close_retired(state.clone()));
+    // One waiter on the shutdown token for all sockets (each socket waiting on it was a lock
+    // on the token per frame): when the node stops, the hub closes them.
+    let (shutdown, hub) = (state.shutdown.clone(), state.messaging.hub.clone());
+    tokio::spawn(async move {
+        shutdown.cancelled().await;
+        hub.close(hub::CLOSE_GOING_AWAY);
+    });
 }

@@ -73,7 +73,7 @@ const SHAPES: [usize; 5] = [1, 4, 16, 64, 256];
 
 /// The pieces a run of `n` rows is cut into: as many of the largest shape as fit, the rest in
 /// one piece padded to the next shape.
-fn pieces(n: usize) -> Vec<(usize, usize)> {
+pub fn pieces(n: usize) -> Vec<(usize, usize)> {
     let largest = SHAPES[SHAPES.len() - 1];
     let mut out = Vec::new();
     let mut start = 0;
@@ -218,16 +218,31 @@ pub async fn advance_receipts(
     Ok(out)
 }
 
-/// Pad an `IN (…)` list to a recurring shape by repeating its last value.
-pub fn padded<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
-    pieces(items.len())
-        .into_iter()
-        .map(|(start, shape)| {
-            (0..shape)
-                .map(|i| items[(start + i).min(items.len() - 1)].clone())
-                .collect()
-        })
-        .collect()
+/// `SELECT * FROM table` for the rows whose (sender_id, nonce) is one of `keys[start..]`,
+/// `shape` of them (padded with keys that match nothing): a join on a VALUES list, one index
+/// lookup per key. (`sender_id IN (…) AND nonce IN (…)` looked up every pairing of the two
+/// lists, a batch's square: 65,536 index seeks for 256 messages.)
+pub fn by_sender_nonce(
+    backend: DatabaseBackend,
+    table: &str,
+    keys: &[(String, String)],
+    start: usize,
+    shape: usize,
+) -> Statement {
+    let mut sql = Sql::new(backend);
+    sql.push("WITH k(s, n) AS (");
+    values(&mut sql, shape, |sql, row| {
+        let (sender, nonce) = keys
+            .get(start + row)
+            .map_or(("", ""), |(s, n)| (s.as_str(), n.as_str()));
+        sql.bind_as(sender, "text")
+            .push(", ")
+            .bind_as(nonce, "text");
+    });
+    sql.push(") SELECT t.* FROM k JOIN ")
+        .push(table)
+        .push(" t ON t.sender_id = k.s AND t.nonce = k.n");
+    sql.statement()
 }
 
 /// Rows of a multi-row INSERT, in pieces of recurring sizes (no padding: each piece is a shape
@@ -261,7 +276,6 @@ mod tests {
         assert_eq!(pieces(300), vec![(0, 256), (256, 64)]);
         let sizes: Vec<usize> = insert_pieces(&[0; 86]).iter().map(|p| p.len()).collect();
         assert_eq!(sizes, [64, 16, 4, 1, 1]);
-        assert_eq!(padded(&[1, 2, 3]), vec![vec![1, 2, 3, 3]]);
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -13,9 +12,10 @@ use axum::response::Response;
 use tokio::time::Instant;
 
 use super::conversations;
-use super::hub::{CLOSE_TOO_SLOW, Outbound, Queued};
+use super::hub::{CLOSE_TOO_SLOW, Outbound};
 use super::messages::{self, Draft};
 use super::protocol::{ClientFrame, ServerFrame, Unread};
+use super::socket::{Event, Gone, Socket};
 use super::{confirmations, notices, views};
 use crate::auth::{Principal, Via};
 use crate::error::{AppError, ErrorCode};
@@ -27,7 +27,7 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 
 /// Frames are small JSON; a 5,000-character message is about 15 KB.
-const MAX_FRAME: usize = 64 * 1024;
+pub const MAX_FRAME: usize = 64 * 1024;
 /// Messages sent per conversation in one catch-up page.
 const CATCH_UP_PAGE: u64 = 1_000;
 
@@ -62,6 +62,7 @@ pub async fn upgrade(
         // read in several steps); memory per connection is what limits a node.
         .read_buffer_size(256)
         .write_buffer_size(0)
+        .max_write_buffer_size(super::socket::MAX_BUFFER)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
         .on_upgrade(move |socket| run(state, Arc::unwrap_or_clone(caller.person), lang, socket)))
@@ -92,52 +93,57 @@ const SENDS_IN_FLIGHT: usize = 64;
 
 type Pending = FuturesUnordered<BoxFuture<'static, Utf8Bytes>>;
 
-/// Where a socket stands: the last `seq` it has sent per conversation (to drop duplicates
-/// when a live message races the catch-up), and its sends waiting for their commit.
+/// A socket's task: the socket (shared with the hub), and its sends waiting for their commit.
 struct Conn {
     state: AppState,
     person: Arc<person::Model>,
     lang: Lang,
-    sent: HashMap<Arc<str>, i64>,
+    socket: Arc<Socket>,
     /// Made on the first send: most sockets (families reading) never send.
     sending: Option<Pending>,
 }
 
-async fn run(state: AppState, person: person::Model, lang: Lang, mut socket: WebSocket) {
-    let (registration, mut queue) = state.messaging.hub.register(&person.id);
+async fn run(state: AppState, person: person::Model, lang: Lang, ws: WebSocket) {
+    let registration = state.messaging.hub.register(&person.id, ws);
+    let socket = registration.socket.clone();
     let mut conn = Conn {
         state: state.clone(),
         person: Arc::new(person),
         lang,
-        sent: HashMap::new(),
+        socket,
         sending: None,
     };
     // Boxed: the first frame's queries are large futures an idle socket should not carry.
-    let code = match Box::pin(conn.ready(&mut socket)).await {
-        Ok(()) => conn.serve(&mut socket, &mut queue, &registration).await,
-        Err(()) => None,
+    let code = match Box::pin(conn.ready()).await {
+        Ok(()) => conn.serve().await,
+        Err(Gone) => None,
     };
+    // Out of the hub first: nothing more is written behind the close frame.
+    drop(registration);
     if let Some(code) = code {
         let reason = match code {
             CLOSE_TOO_SLOW => "too slow",
             super::hub::CLOSE_RETIRED => "retired",
             super::hub::CLOSE_SIGNED_OUT => "signed out",
-            1001 => "server shutting down",
+            super::hub::CLOSE_GOING_AWAY => "server shutting down",
             1008 => "no heartbeat",
             _ => "resume",
         };
-        let _ = socket
-            .send(Message::Close(Some(CloseFrame {
-                code,
-                reason: Utf8Bytes::from_static(reason),
-            })))
-            .await;
+        let close = Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        }));
+        // A client that reads nothing more does not keep the task: what waits before the
+        // close frame gets a few seconds to go out.
+        let _ = tokio::time::timeout(CLOSE_WAIT, conn.socket.send_control(close)).await;
     }
-    drop(registration);
 }
 
+/// How long a closing socket waits for its last frames to go out.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl Conn {
-    async fn ready(&mut self, socket: &mut WebSocket) -> Result<(), ()> {
+    async fn ready(&mut self) -> Result<(), Gone> {
         let unread = match unread(&self.state, &self.person).await {
             Ok(unread) => unread,
             Err(err) => {
@@ -150,86 +156,72 @@ impl Conn {
             unread: &unread,
         }
         .encode();
-        socket.send(Message::Text(frame)).await.map_err(|_| ())
+        self.socket.started(frame).await
     }
 
     /// The socket's loop; returns the close code to send, if any.
-    async fn serve(
-        &mut self,
-        socket: &mut WebSocket,
-        queue: &mut tokio::sync::mpsc::Receiver<Queued>,
-        registration: &super::hub::Registration,
-    ) -> Option<u16> {
+    async fn serve(&mut self) -> Option<u16> {
         // Ping every `heartbeat`; a peer silent for three of them (not even a pong) is dead.
         let every = self.state.config.heartbeat;
         let silence_limit = every * 3;
         let mut ping = tokio::time::interval_at(Instant::now() + every, every);
         let mut heard = Instant::now();
-        let shutdown = self.state.shutdown.clone();
-        // Until the client's first frame (normally `resume`), live messages wait here, so a
-        // catch-up is never overtaken by newer messages; a client that does not resume gets
-        // them after `HOLD` at most.
-        let mut holding = Some(Instant::now() + HOLD);
-        let mut held: Vec<Queued> = Vec::new();
+        // Until the client's first frame (normally `resume`) has been answered, live messages
+        // wait in the socket, so a catch-up is never overtaken by newer messages; a client
+        // that does not resume gets them after `HOLD` at most.
+        let hold = tokio::time::sleep(HOLD);
+        tokio::pin!(hold);
+        let mut holding = true;
+        let socket = self.socket.clone();
         loop {
-            let in_flight = self.sending.as_ref().map_or(0, FuturesUnordered::len);
-            if holding.is_none() && !held.is_empty() {
-                for out in std::mem::take(&mut held) {
-                    if self.write(socket, &out).await.is_err() {
-                        return None;
-                    }
-                }
-            }
+            let read = self.sending.as_ref().map_or(0, FuturesUnordered::len) < SENDS_IN_FLIGHT;
             tokio::select! {
-                // What others sent comes first: a client that keeps sending must not starve its
-                // own queue into "too slow".
                 biased;
-                () = shutdown.cancelled() => return Some(1001),
-                out = queue.recv() => {
-                    let closing = registration.closing.load(Ordering::Acquire);
-                    if closing != 0 {
-                        return Some(closing);
-                    }
-                    let Some(out) = out else { return Some(CLOSE_TOO_SLOW) };
-                    if holding.is_some() && matches!(*out, Outbound::Message { .. }) && held.len() < super::hub::QUEUE {
-                        held.push(out);
-                    } else if self.write(socket, &out).await.is_err() {
-                        return None;
-                    }
-                }
-                () = tokio::time::sleep_until(holding.unwrap_or_else(Instant::now)), if holding.is_some() => {
-                    holding = None;
-                }
-                Some(answer) = next_answer(&mut self.sending) => {
-                    if socket.send(Message::Text(answer)).await.is_err() {
-                        return None;
-                    }
-                }
-                incoming = socket.recv(), if in_flight < SENDS_IN_FLIGHT => {
-                    let Some(Ok(message)) = incoming else { return None };
+                event = std::future::poll_fn(|cx| socket.poll_event(cx, read)) => {
+                    let message = match event {
+                        Event::Frame(message) => message,
+                        Event::Close(code) => return Some(code),
+                        Event::Gone => return None,
+                    };
                     heard = Instant::now();
-                    // Handled first (a resume sends the backlog), then what was held.
-                    holding = None;
                     match message {
                         Message::Text(text) => {
                             // Rare and large futures live on the heap only while they run, so
                             // an idle socket's task stays small.
-                            if Box::pin(self.handle(socket, text.as_str())).await.is_err() {
+                            if Box::pin(self.handle(text.as_str())).await.is_err() {
                                 return None;
                             }
                         }
                         Message::Binary(_) => {
-                            let _ = self.error(socket, AppError::new(ErrorCode::UnsupportedMediaType), None).await;
+                            let _ = self.error(AppError::new(ErrorCode::UnsupportedMediaType), None).await;
                         }
                         Message::Close(_) => return None,
                         Message::Ping(_) | Message::Pong(_) => {}
+                    }
+                    // Answered first (a resume sends the backlog), then what was held.
+                    if holding {
+                        holding = false;
+                        if socket.live().is_err() {
+                            return None;
+                        }
+                    }
+                }
+                () = &mut hold, if holding => {
+                    holding = false;
+                    if socket.live().is_err() {
+                        return None;
+                    }
+                }
+                Some(answer) = next_answer(&mut self.sending) => {
+                    if socket.send_frame(answer).await.is_err() {
+                        return None;
                     }
                 }
                 _ = ping.tick() => {
                     if heard.elapsed() > silence_limit {
                         return Some(1008);
                     }
-                    if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    if socket.send_control(Message::Ping(Default::default())).await.is_err() {
                         return None;
                     }
                 }
@@ -237,52 +229,26 @@ impl Conn {
         }
     }
 
-    async fn write(&mut self, socket: &mut WebSocket, out: &Outbound) -> Result<(), axum::Error> {
-        let frame = match out {
-            Outbound::Frame(frame) => frame.clone(),
-            Outbound::Message {
-                conversation,
-                seq,
-                frame,
-            } => {
-                let last = self.sent.entry(conversation.clone()).or_insert(0);
-                if *seq <= *last {
-                    return Ok(());
-                }
-                *last = *seq;
-                frame.clone()
-            }
-        };
-        socket.send(Message::Text(frame)).await
-    }
-
-    async fn error(
-        &mut self,
-        socket: &mut WebSocket,
-        err: AppError,
-        nonce: Option<&str>,
-    ) -> Result<(), axum::Error> {
+    async fn error(&mut self, err: AppError, nonce: Option<&str>) -> Result<(), Gone> {
         let frame = error_frame(&self.state, self.lang, &err, nonce);
-        socket.send(Message::Text(frame)).await
+        self.socket.send_frame(frame).await
     }
 
-    async fn handle(&mut self, socket: &mut WebSocket, text: &str) -> Result<(), axum::Error> {
+    async fn handle(&mut self, text: &str) -> Result<(), Gone> {
         let frame: ClientFrame = match serde_json::from_str(text) {
             Ok(frame) => frame,
             Err(_) => {
-                return self
-                    .error(socket, AppError::new(ErrorCode::BadRequest), None)
-                    .await;
+                return self.error(AppError::new(ErrorCode::BadRequest), None).await;
             }
         };
         let result = match frame {
             ClientFrame::Ping => {
-                return socket.send(Message::Text(ServerFrame::Pong.encode())).await;
+                return self.socket.send_frame(ServerFrame::Pong.encode()).await;
             }
             ClientFrame::Resume { conversations } => {
-                return match self.resume(socket, conversations).await {
+                return match self.resume(conversations).await {
                     Ok(result) => result,
-                    Err(err) => self.error(socket, err, None).await,
+                    Err(err) => self.error(err, None).await,
                 };
             }
             ClientFrame::Send {
@@ -329,7 +295,7 @@ impl Conn {
         };
         match result {
             Ok(()) => Ok(()),
-            Err(err) => self.error(socket, err, None).await,
+            Err(err) => self.error(err, None).await,
         }
     }
 
@@ -337,9 +303,8 @@ impl Conn {
     /// none), in order; then the unread notices; then `caught_up`.
     async fn resume(
         &mut self,
-        socket: &mut WebSocket,
         cursors: HashMap<String, i64>,
-    ) -> Result<Result<(), axum::Error>, AppError> {
+    ) -> Result<Result<(), Gone>, AppError> {
         let state = self.state.clone();
         for (conversation, read) in conversations::memberships(&state.db, &self.person.id).await? {
             let mut after = cursors.get(&conversation.id).copied().unwrap_or(read);
@@ -360,8 +325,8 @@ impl Conn {
                         seq: message.seq.unwrap_or(0),
                         frame,
                     };
-                    if let Err(err) = self.write(socket, &out).await {
-                        return Ok(Err(err));
+                    if self.socket.send(&out).await.is_err() {
+                        return Ok(Err(Gone));
                     }
                 }
                 after = last;
@@ -370,13 +335,11 @@ impl Conn {
         for n in notices::unread(&state, &self.person).await? {
             let view = notices::recipient_view(&state, &self.person, &n).await?;
             let frame = ServerFrame::Notice(&view).encode();
-            if let Err(err) = socket.send(Message::Text(frame)).await {
-                return Ok(Err(err));
+            if self.socket.send_frame(frame).await.is_err() {
+                return Ok(Err(Gone));
             }
         }
-        Ok(socket
-            .send(Message::Text(ServerFrame::CaughtUp.encode()))
-            .await)
+        Ok(self.socket.send_frame(ServerFrame::CaughtUp.encode()).await)
     }
 }
 

@@ -1,0 +1,334 @@
+//! One websocket, shared by its own task and the hub.
+//!
+//! The hub writes a frame straight into the socket from the task that delivers it: one
+//! `write` to the kernel, no queue and no wake-up of the socket's task, the way a
+//! single-threaded broadcast server writes (a class notice costs sixty writes, not sixty
+//! task switches). The socket's task reads the client's frames, answers them, pings, and
+//! finishes writes the kernel could not take at once: a write that would block leaves its
+//! bytes in the socket's buffer and registers the task for "writable".
+//!
+//! Order: everything goes through one lock, so frames are never interleaved. Until the
+//! `ready` frame is out, frames wait here; until the client's first frame (its `resume`) has
+//! been answered, conversation messages wait too, so a catch-up is never overtaken by newer
+//! messages; a message the catch-up already sent is skipped by its `seq`.
+//!
+//! A client that does not keep up is not allowed to hold memory or stall others: once more
+//! than [`SLOW_LIMIT`] bytes wait for it, it is closed as too slow (4008) and catches up from
+//! the database when it returns.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use futures::{Sink, Stream};
+
+use super::hub::{CLOSE_TOO_SLOW, Outbound};
+
+/// Bytes that may wait for a client before it counts as too slow (beyond what the kernel's
+/// buffers took).
+pub const SLOW_LIMIT: usize = 256 * 1024;
+/// The socket's own buffer may hold a little more than `SLOW_LIMIT`: the frame that crossed it
+/// and a close frame after it.
+pub const MAX_BUFFER: usize = SLOW_LIMIT + 2 * super::ws::MAX_FRAME + 1024;
+/// Messages held for a socket that has not resumed yet.
+const HELD: usize = 256;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Before the `ready` frame: everything waits.
+    Starting,
+    /// Before the client's first frame was answered: conversation messages wait.
+    Holding,
+    Live,
+}
+
+/// What the socket's task hears.
+pub enum Event {
+    Frame(Message),
+    /// Close with this code (the hub dropped the socket, or the server is stopping).
+    Close(u16),
+    /// The connection is gone: nothing more can be written.
+    Gone,
+}
+
+pub struct Socket {
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    ws: WebSocket,
+    /// The socket task's waker: a write the hub could not finish wakes the task when the
+    /// kernel takes more.
+    waker: Option<Waker>,
+    phase: Phase,
+    held: Vec<Outbound>,
+    /// The last `seq` written per conversation.
+    sent: HashMap<Arc<str>, i64>,
+    /// Bytes written since the socket's buffer was last empty (an upper bound on what waits).
+    backlog: usize,
+    closing: u16,
+    broken: bool,
+}
+
+/// The connection is gone: nothing more can be written to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gone;
+
+/// Why a write was refused.
+enum Refused {
+    TooSlow,
+    Broken,
+}
+
+impl Socket {
+    pub fn new(ws: WebSocket) -> Arc<Socket> {
+        Arc::new(Socket {
+            inner: Mutex::new(Inner {
+                ws,
+                waker: None,
+                phase: Phase::Starting,
+                held: Vec::new(),
+                sent: HashMap::new(),
+                backlog: 0,
+                closing: 0,
+                broken: false,
+            }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Every step under the lock leaves the state consistent; a panic cannot tear it.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// From the hub: write `out` now (or hold it while the socket starts). `false` when the
+    /// socket is closing and should leave the hub.
+    pub fn deliver(&self, out: &Outbound) -> bool {
+        let mut inner = self.lock();
+        if inner.closing != 0 || inner.broken {
+            return false;
+        }
+        let hold = match inner.phase {
+            Phase::Starting => true,
+            Phase::Holding => matches!(out, Outbound::Message { .. }),
+            Phase::Live => false,
+        };
+        if hold {
+            if inner.held.len() >= HELD {
+                inner.close(CLOSE_TOO_SLOW);
+                return false;
+            }
+            inner.held.push(out.clone());
+            return true;
+        }
+        // The task's waker, borrowed for the write (and put back): cloning it per frame was a
+        // measurable share of a fan-out.
+        let waker = inner.waker.take();
+        let mut cx = Context::from_waker(waker.as_ref().unwrap_or(Waker::noop()));
+        let written = inner.write_outbound(out, &mut cx);
+        inner.waker = waker;
+        match written {
+            Ok(()) => true,
+            Err(Refused::TooSlow) => {
+                inner.close(CLOSE_TOO_SLOW);
+                false
+            }
+            Err(Refused::Broken) => {
+                inner.broken = true;
+                inner.wake();
+                false
+            }
+        }
+    }
+
+    /// Ask the socket's task to close with `code` (the first reason given wins).
+    pub fn close(&self, code: u16) {
+        self.lock().close(code);
+    }
+
+    /// The task's next event: a close asked for, the connection gone, or (when `read`) the
+    /// client's next frame. Also finishes writes the kernel could not take before.
+    pub fn poll_event(&self, cx: &mut Context<'_>, read: bool) -> Poll<Event> {
+        let mut inner = self.lock();
+        if !inner
+            .waker
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            inner.waker = Some(cx.waker().clone());
+        }
+        if inner.broken {
+            return Poll::Ready(Event::Gone);
+        }
+        if inner.closing != 0 {
+            return Poll::Ready(Event::Close(inner.closing));
+        }
+        if let Poll::Ready(Err(Gone)) = inner.poll_flush(cx) {
+            return Poll::Ready(Event::Gone);
+        }
+        if !read {
+            return Poll::Pending;
+        }
+        match Pin::new(&mut inner.ws).poll_next(cx) {
+            Poll::Ready(Some(Ok(message))) => Poll::Ready(Event::Frame(message)),
+            Poll::Ready(_) => Poll::Ready(Event::Gone),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// From the socket's task: write `out` once what waits before it has gone out (so the
+    /// task's own writes, a catch-up say, go at the client's pace).
+    pub async fn send(&self, out: &Outbound) -> Result<(), Gone> {
+        std::future::poll_fn(|cx| {
+            let mut inner = self.lock();
+            if inner.broken {
+                return Poll::Ready(Err(Gone));
+            }
+            match inner.poll_flush(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(Gone)) => return Poll::Ready(Err(Gone)),
+                Poll::Ready(Ok(())) => {}
+            }
+            Poll::Ready(inner.write_outbound(out, cx).map_err(|_| Gone))
+        })
+        .await
+    }
+
+    /// A frame that is not a conversation message (never skipped).
+    pub async fn send_frame(&self, frame: Utf8Bytes) -> Result<(), Gone> {
+        self.send(&Outbound::Frame(frame)).await
+    }
+
+    /// A control frame (ping, close) from the socket's task.
+    pub async fn send_control(&self, message: Message) -> Result<(), Gone> {
+        std::future::poll_fn(|cx| {
+            let mut inner = self.lock();
+            if inner.broken {
+                return Poll::Ready(Err(Gone));
+            }
+            match inner.poll_flush(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(Gone)) => return Poll::Ready(Err(Gone)),
+                Poll::Ready(Ok(())) => {}
+            }
+            Poll::Ready(inner.write(message.clone(), 0, cx).map_err(|_| Gone))
+        })
+        .await
+    }
+
+    /// The `ready` frame is out: frames held so far go out after it, except conversation
+    /// messages, which wait for the client's resume.
+    pub async fn started(&self, ready: Utf8Bytes) -> Result<(), Gone> {
+        self.send_frame(ready).await?;
+        self.release(Phase::Holding)
+    }
+
+    /// The client's first frame has been answered (or it sent none in time): everything
+    /// held goes out, and from now on frames are written as they come.
+    pub fn live(&self) -> Result<(), Gone> {
+        self.release(Phase::Live)
+    }
+
+    fn release(&self, phase: Phase) -> Result<(), Gone> {
+        let mut inner = self.lock();
+        if inner.phase == Phase::Live {
+            return Ok(());
+        }
+        inner.phase = phase;
+        let waker = inner.waker.clone().unwrap_or_else(|| Waker::noop().clone());
+        let mut cx = Context::from_waker(&waker);
+        let held = std::mem::take(&mut inner.held);
+        for out in held {
+            if phase == Phase::Holding && matches!(out, Outbound::Message { .. }) {
+                inner.held.push(out);
+                continue;
+            }
+            match inner.write_outbound(&out, &mut cx) {
+                Ok(()) => {}
+                Err(Refused::TooSlow) => {
+                    inner.close(CLOSE_TOO_SLOW);
+                    return Ok(());
+                }
+                Err(Refused::Broken) => {
+                    inner.broken = true;
+                    return Err(Gone);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Inner {
+    fn wake(&self) {
+        if let Some(waker) = &self.waker {
+            waker.wake_by_ref();
+        }
+    }
+
+    fn close(&mut self, code: u16) {
+        if self.closing == 0 {
+            self.closing = code;
+        }
+        self.wake();
+    }
+
+    /// Push buffered bytes to the kernel; `Ready(Ok)` when nothing waits any more.
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Gone>> {
+        match Pin::new(&mut self.ws).poll_flush(cx) {
+            Poll::Ready(Ok(())) => {
+                self.backlog = 0;
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(_)) => {
+                self.broken = true;
+                Poll::Ready(Err(Gone))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn write_outbound(&mut self, out: &Outbound, cx: &mut Context<'_>) -> Result<(), Refused> {
+        let frame = match out {
+            Outbound::Frame(frame) => frame.clone(),
+            Outbound::Message {
+                conversation,
+                seq,
+                frame,
+            } => {
+                let last = self.sent.entry(conversation.clone()).or_insert(0);
+                if *seq <= *last {
+                    return Ok(());
+                }
+                *last = *seq;
+                frame.clone()
+            }
+        };
+        let len = frame.len();
+        self.write(Message::Text(frame), len, cx)
+    }
+
+    /// Queue `message` in the socket and try to write it out now; what the kernel does not
+    /// take waits in the socket, and `cx`'s task is woken when it can go on.
+    fn write(&mut self, message: Message, len: usize, cx: &mut Context<'_>) -> Result<(), Refused> {
+        if self.backlog > 0 && self.backlog + len > SLOW_LIMIT {
+            return Err(Refused::TooSlow);
+        }
+        if Pin::new(&mut self.ws).start_send(message).is_err() {
+            return Err(Refused::Broken);
+        }
+        match Pin::new(&mut self.ws).poll_flush(cx) {
+            Poll::Ready(Ok(())) => {
+                self.backlog = 0;
+                Ok(())
+            }
+            Poll::Ready(Err(_)) => Err(Refused::Broken),
+            Poll::Pending => {
+                self.backlog += len.max(1);
+                Ok(())
+            }
+        }
+    }
+}
