@@ -181,19 +181,8 @@ impl Socket {
     /// From the socket's task: write `out` once what waits before it has gone out (so the
     /// task's own writes, a catch-up say, go at the client's pace).
     pub async fn send(&self, out: &Outbound) -> Result<(), Gone> {
-        std::future::poll_fn(|cx| {
-            let mut inner = self.lock();
-            if inner.broken {
-                return Poll::Ready(Err(Gone));
-            }
-            match inner.poll_flush(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(Gone)) => return Poll::Ready(Err(Gone)),
-                Poll::Ready(Ok(())) => {}
-            }
-            Poll::Ready(inner.write_outbound(out, cx).map_err(|_| Gone))
-        })
-        .await
+        self.when_flushed(|inner, cx| inner.write_outbound(out, cx))
+            .await
     }
 
     /// A frame that is not a conversation message (never skipped).
@@ -203,6 +192,15 @@ impl Socket {
 
     /// A control frame (ping, close) from the socket's task.
     pub async fn send_control(&self, message: Message) -> Result<(), Gone> {
+        self.when_flushed(|inner, cx| inner.write(message.clone(), 0, cx))
+            .await
+    }
+
+    /// Run `write` once nothing waits in the socket any more.
+    async fn when_flushed(
+        &self,
+        mut write: impl FnMut(&mut Inner, &mut Context<'_>) -> Result<(), Refused>,
+    ) -> Result<(), Gone> {
         std::future::poll_fn(|cx| {
             let mut inner = self.lock();
             if inner.broken {
@@ -213,7 +211,7 @@ impl Socket {
                 Poll::Ready(Err(Gone)) => return Poll::Ready(Err(Gone)),
                 Poll::Ready(Ok(())) => {}
             }
-            Poll::Ready(inner.write(message.clone(), 0, cx).map_err(|_| Gone))
+            Poll::Ready(write(&mut inner, cx).map_err(|_| Gone))
         })
         .await
     }
