@@ -73,6 +73,34 @@ fn tune_sqlite(options: SqliteConnectOptions) -> SqliteConnectOptions {
         .pragma("temp_store", "memory")
 }
 
+/// How often a serving node folds SQLite's write-ahead log back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// On SQLite, until shutdown: fold the write-ahead log into the database file every second,
+/// on a connection of the pool. Left to itself, SQLite checkpoints inside whichever commit
+/// takes the log past 1,000 pages: under load that is the messaging committer's, and every
+/// message and notice of that batch waited for the checkpoint. A passive checkpoint waits for
+/// no reader or writer; the commit that crosses the threshold now finds the work done.
+pub async fn checkpoint_wal(db: DatabaseConnection, shutdown: tokio_util::sync::CancellationToken) {
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        return;
+    }
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            () = shutdown.cancelled() => return,
+        }
+        if let Err(err) = db
+            .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+            .await
+        {
+            tracing::warn!(error = %err, "checkpointing the write-ahead log failed");
+        }
+    }
+}
+
 /// Apply every pending migration and return the installation id (made on first start).
 pub async fn migrate(db: &DatabaseConnection) -> Result<String, DbErr> {
     let txn = db.begin().await?;

@@ -181,6 +181,7 @@ fn ensure_writable_dir(dir: &Path, setting: &'static str) -> Result<(), ConfigEr
 pub async fn serve(state: AppState, listener: TcpListener) -> std::io::Result<()> {
     let shutdown = state.shutdown.clone();
     tokio::spawn(sweep_expired_sessions(state.db.clone(), shutdown.clone()));
+    tokio::spawn(db::checkpoint_wal(state.db.clone(), shutdown.clone()));
     tokio::spawn(
         state
             .caches
