@@ -390,9 +390,7 @@ async fn notice_to_audience(state: &AppState, n: &notice::Model) -> Result<(), D
     let plain = Outbound::Frame(whole.clone());
     if n.include_students {
         for pupil in &audience.pupils {
-            if hub.is_connected(&pupil.id)
-                && (n.urgent || !super::settings::wants_digest(state, &pupil.id).await?)
-            {
+            if n.urgent || !super::settings::wants_digest(state, &pupil.id).await? {
                 hub.send(&pupil.id, &plain);
             }
         }

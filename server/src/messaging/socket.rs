@@ -123,21 +123,10 @@ impl Socket {
             inner.held.push(out.clone());
             return true;
         }
-        // The task's waker, borrowed for the write (and put back): cloning it per frame was a
-        // measurable share of a fan-out.
-        let waker = inner.waker.take();
-        let mut cx = Context::from_waker(waker.as_ref().unwrap_or(Waker::noop()));
-        let written = inner.write_outbound(out, &mut cx);
-        inner.waker = waker;
-        match written {
+        match inner.write_for_task(out) {
             Ok(()) => true,
-            Err(Refused::TooSlow) => {
-                inner.close(CLOSE_TOO_SLOW);
-                false
-            }
-            Err(Refused::Broken) => {
-                inner.broken = true;
-                inner.wake();
+            Err(why) => {
+                inner.refused(why);
                 false
             }
         }
@@ -235,24 +224,16 @@ impl Socket {
             return Ok(());
         }
         inner.phase = phase;
-        let waker = inner.waker.clone().unwrap_or_else(|| Waker::noop().clone());
-        let mut cx = Context::from_waker(&waker);
         let held = std::mem::take(&mut inner.held);
         for out in held {
             if phase == Phase::Holding && matches!(out, Outbound::Message { .. }) {
                 inner.held.push(out);
                 continue;
             }
-            match inner.write_outbound(&out, &mut cx) {
-                Ok(()) => {}
-                Err(Refused::TooSlow) => {
-                    inner.close(CLOSE_TOO_SLOW);
-                    return Ok(());
-                }
-                Err(Refused::Broken) => {
-                    inner.broken = true;
-                    return Err(Gone);
-                }
+            if let Err(why) = inner.write_for_task(&out) {
+                inner.refused(why);
+                // Too slow: the task finds the close asked for; broken: nothing more to do.
+                return if inner.broken { Err(Gone) } else { Ok(()) };
             }
         }
         Ok(())
@@ -271,6 +252,28 @@ impl Inner {
             self.closing = code;
         }
         self.wake();
+    }
+
+    /// A write refused: a client too slow is asked to close, a broken connection is gone.
+    fn refused(&mut self, why: Refused) {
+        match why {
+            Refused::TooSlow => self.close(CLOSE_TOO_SLOW),
+            Refused::Broken => {
+                self.broken = true;
+                self.wake();
+            }
+        }
+    }
+
+    /// Write `out` on behalf of the socket's task (from the hub, or frames it held): what the
+    /// kernel does not take wakes the task when it can go on. The task's waker is borrowed for
+    /// the write and put back (cloning it per frame was a measurable share of a fan-out).
+    fn write_for_task(&mut self, out: &Outbound) -> Result<(), Refused> {
+        let waker = self.waker.take();
+        let mut cx = Context::from_waker(waker.as_ref().unwrap_or(Waker::noop()));
+        let written = self.write_outbound(out, &mut cx);
+        self.waker = waker;
+        written
     }
 
     /// Push buffered bytes to the kernel; `Ready(Ok)` when nothing waits any more.
