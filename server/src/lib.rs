@@ -101,7 +101,15 @@ pub async fn prepare(
 
 /// Open this node's search index (and take its single writer).
 pub fn open_search(dir: &Path) -> Result<search::indexer::Search, ConfigError> {
-    search::indexer::Search::open(dir).map_err(|e| {
+    open_search_with_heap(dir, search::indexer::WRITER_HEAP)
+}
+
+/// [`open_search`] with `heap` bytes of indexing memory (a rebuild).
+pub fn open_search_with_heap(
+    dir: &Path,
+    heap: usize,
+) -> Result<search::indexer::Search, ConfigError> {
+    search::indexer::Search::open_with_heap(dir, heap).map_err(|e| {
         ConfigError::new(
             "KONGJIAN_DATA_DIR",
             format!(

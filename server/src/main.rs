@@ -196,9 +196,12 @@ async fn migrate(config: kongjian::Config) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// Indexing memory of `kongjian reindex`: more than a serving node's, for fewer segments.
+const REINDEX_HEAP: usize = 256 * 1024 * 1024;
+
 async fn reindex(config: kongjian::Config) -> Result<(), StartupError> {
     let (db, _) = kongjian::connect_and_migrate(&config.database_url).await?;
-    let search = kongjian::open_search(&config.index_dir)?;
+    let search = kongjian::open_search_with_heap(&config.index_dir, REINDEX_HEAP)?;
     let started = std::time::Instant::now();
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
@@ -214,6 +217,8 @@ async fn reindex(config: kongjian::Config) -> Result<(), StartupError> {
         .await
         .map_err(anyhow::Error::from)?;
     bar.finish_and_clear();
+    eprintln!("合并索引段… / merging the index's segments…");
+    search.close().await;
     let position = *search.position.borrow();
     drop(search);
     db.close().await.map_err(anyhow::Error::from)?;

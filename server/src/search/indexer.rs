@@ -22,7 +22,7 @@ use super::{IndexDoc, IndexError, SearchIndex};
 use crate::resources::entity::{outbox, resource};
 
 /// Memory for the writer's in-progress segments.
-const WRITER_HEAP: usize = 64 * 1024 * 1024;
+pub const WRITER_HEAP: usize = 64 * 1024 * 1024;
 /// How often a node looks for changes written by other nodes.
 const POLL: Duration = Duration::from_millis(150);
 /// Outbox rows per commit.
@@ -62,8 +62,14 @@ impl Search {
     /// Open the index in `dir` and take its writer (one writer per index: a second process on
     /// the same directory is refused here).
     pub fn open(dir: &std::path::Path) -> Result<Search, IndexError> {
+        Search::open_with_heap(dir, WRITER_HEAP)
+    }
+
+    /// Open with `heap` bytes of indexing memory: a rebuild writes fewer, larger segments
+    /// with more, and so leaves less merging behind.
+    pub fn open_with_heap(dir: &std::path::Path, heap: usize) -> Result<Search, IndexError> {
         let (index, fresh) = SearchIndex::open(dir)?;
-        let writer = index.writer(WRITER_HEAP)?;
+        let writer = index.writer(heap)?;
         let position = if fresh { 0 } else { index.position()? };
         let (tx, rx) = watch::channel(position);
         Ok(Search {
@@ -197,6 +203,21 @@ impl Search {
     }
 }
 
+impl Search {
+    /// Let the merges under way finish and release the writer's lock for whoever opens the
+    /// directory next. Merges left unfinished would be started again, from the beginning, by
+    /// the next writer — on a serving node, beside its searches.
+    pub async fn close(&self) {
+        let writer = self.writer.lock().await.take();
+        if let Some(writer) = writer
+            && let Ok(Err(err)) =
+                tokio::task::spawn_blocking(move || writer.wait_merging_threads()).await
+        {
+            tracing::warn!(error = %err, "merging the search index's segments failed");
+        }
+    }
+}
+
 async fn max_seq(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
     let top: Option<Option<i64>> = outbox::Entity::find()
         .select_only()
@@ -236,9 +257,5 @@ pub async fn follow(search: Search, db: DatabaseConnection, shutdown: Cancellati
             () = shutdown.cancelled() => break,
         }
     }
-    // Release the writer's lock for whoever opens the directory next.
-    let writer = search.writer.lock().await.take();
-    if let Some(writer) = writer {
-        let _ = tokio::task::spawn_blocking(move || writer.wait_merging_threads()).await;
-    }
+    search.close().await;
 }

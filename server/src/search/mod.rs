@@ -8,14 +8,16 @@
 //! the database's outbox it is (see [`indexer`]).
 
 pub mod indexer;
+pub mod pairs;
 mod restrict;
+mod tally;
 pub mod words;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, Query, QueryParser, TermQuery,
     TermSetQuery,
@@ -27,6 +29,7 @@ use tantivy::schema::{
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{
     LowerCaser, NgramTokenizer, RemoveLongFilter, StopWordFilter, TextAnalyzer,
+    TextAnalyzerBuilder, Tokenizer,
 };
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument,
@@ -38,7 +41,7 @@ const JIEBA: &str = "jieba";
 const PREFIX: &str = "title_prefix";
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The longest query text accepted (characters); longer queries are refused with a clear error.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -110,36 +113,42 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
-/// The analyzer used for every Chinese text field: jieba in search mode with the education
-/// word list (`words`), lower-cased, with punctuation and whitespace tokens dropped. Public so
-/// benchmarks measure exactly this.
-pub fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(words::Words { search_mode: true })
+/// jieba over the shared dictionary with the education word list (`words`), lower-cased, with
+/// punctuation and whitespace tokens dropped.
+fn words_analyzer(search_mode: bool) -> TextAnalyzerBuilder<impl Tokenizer> {
+    TextAnalyzer::builder(words::Words { search_mode })
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(StopWordFilter::remove(
             NOISE.iter().map(|s| (*s).to_owned()),
         ))
-        .build()
+}
+
+/// The analyzer used for every Chinese text field: jieba in search mode, and the pairs of
+/// touching words (`pairs`) so phrases are term lookups. Public so benchmarks measure exactly
+/// this.
+pub fn analyzer() -> TextAnalyzer {
+    words_analyzer(true).filter(pairs::Pairs::Index).build()
 }
 
 /// The analyzer of query text: jieba in its default mode. A compound the index holds whole (as
 /// well as in parts, by search mode) is then one term, not a phrase of its parts: 二次函数 is
-/// looked up as 二次函数, and 函数 as 函数 — which the index also holds inside 二次函数.
+/// looked up as 二次函数, and 函数 as 函数 — which the index also holds inside 二次函数. Words
+/// that touch are looked up by their pairs.
 pub fn query_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(words::Words { search_mode: false })
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(StopWordFilter::remove(
-            NOISE.iter().map(|s| (*s).to_owned()),
-        ))
-        .build()
+    words_analyzer(false).filter(pairs::Pairs::Query).build()
 }
 
-/// The index analyzer with its tokens in text order, for highlighting: search mode emits a
+/// The index's words (not their pairs) in text order, for highlighting: search mode emits a
 /// compound after its parts (二次, 函数, 二次函数), which the snippet code expects sorted.
 #[derive(Clone)]
 struct InTextOrder(TextAnalyzer);
+
+impl InTextOrder {
+    fn new() -> InTextOrder {
+        InTextOrder(words_analyzer(true).build())
+    }
+}
 
 impl tantivy::tokenizer::Tokenizer for InTextOrder {
     type TokenStream<'a> = tantivy::tokenizer::PreTokenizedStream;
@@ -160,20 +169,30 @@ impl tantivy::tokenizer::Tokenizer for InTextOrder {
     }
 }
 
-/// Characters of text around the first match that a snippet is chosen from (re-analysing a
-/// whole document for every hit costs more than the search).
-const SNIPPET_WINDOW: usize = 300;
+/// Bytes of text before the first match from which a snippet is chosen, and twice as many
+/// after it (re-analysing a whole document for every hit costs more than the search): about
+/// 200 Chinese characters for a snippet of 120.
+const SNIPPET_WINDOW: usize = 200;
 
 /// The part of `text` around the first occurrence of any of `terms`, on char boundaries.
 fn window<'a>(text: &'a str, terms: &[String]) -> &'a str {
     if text.len() <= SNIPPET_WINDOW * 3 {
         return text;
     }
-    let lower = text.to_lowercase();
-    if lower.len() != text.len() {
-        return text;
-    }
-    let Some(at) = terms.iter().filter_map(|t| lower.find(t.as_str())).min() else {
+    // The terms are lower case; Chinese has no case, so the text is searched as it is and
+    // lower-cased only when that finds nothing.
+    let first = |haystack: &str| terms.iter().filter_map(|t| haystack.find(t.as_str())).min();
+    let at = match first(text) {
+        Some(at) => Some(at),
+        None => {
+            let lower = text.to_lowercase();
+            if lower.len() != text.len() {
+                return text;
+            }
+            first(&lower)
+        }
+    };
+    let Some(at) = at else {
         return &text[..floor(text, SNIPPET_WINDOW * 3)];
     };
     let start = floor(text, at.saturating_sub(SNIPPET_WINDOW));
@@ -518,65 +537,41 @@ impl SearchIndex {
         let query = self.restricted(text_query.box_clone(), q);
         let f = &self.fields;
         let limit = q.limit.clamp(1, 100);
-        let facet = |name: &str| {
-            let mut c = FacetCollector::for_field(name);
-            c.add_facet("/");
-            c
-        };
-        let facets = (
-            facet("subject"),
-            facet("grade"),
-            facet("type"),
-            facet("edition"),
-        );
         let page = TopDocs::with_limit(limit).and_offset(q.offset);
-        let addresses: Vec<(f32, DocAddress)>;
-        let (total, counts) = match q.sort {
-            Sort::Relevance => {
-                let (top, total, counts) =
-                    searcher.search(&*query, &(page.order_by_score(), Count, facets))?;
-                addresses = top;
-                (total, counts)
-            }
+        // Ranked by score, the page is found with pruning and the tally is a pass of its own;
+        // ordered by a fast field, neither scores and one pass does both.
+        let (addresses, tallied): (Vec<(f32, DocAddress)>, tally::Tallied) = match q.sort {
+            Sort::Relevance => (
+                searcher.search(&*query, &page.order_by_score())?,
+                searcher.search(&*query, &tally::Tally)?,
+            ),
             Sort::Newest => {
-                let (top, total, counts) = searcher.search(
+                let (top, tallied) = searcher.search(
                     &*query,
                     &(
                         page.order_by_fast_field::<i64>("published", Order::Desc),
-                        Count,
-                        facets,
+                        tally::Tally,
                     ),
                 )?;
-                addresses = top.into_iter().map(|(_, a)| (0.0, a)).collect();
-                (total, counts)
+                (top.into_iter().map(|(_, a)| (0.0, a)).collect(), tallied)
             }
             Sort::MostUsed => {
-                let (top, total, counts) = searcher.search(
+                let (top, tallied) = searcher.search(
                     &*query,
                     &(
                         page.order_by_fast_field::<u64>("usage", Order::Desc),
-                        Count,
-                        facets,
+                        tally::Tally,
                     ),
                 )?;
-                addresses = top.into_iter().map(|(_, a)| (0.0, a)).collect();
-                (total, counts)
+                (top.into_iter().map(|(_, a)| (0.0, a)).collect(), tallied)
             }
         };
+        let total = tallied.total;
         let mut result = Results {
             total,
             ..Results::default()
         };
-        for (name, c) in [
-            ("subject", &counts.0),
-            ("grade", &counts.1),
-            ("type", &counts.2),
-            ("edition", &counts.3),
-        ] {
-            let values = c
-                .get("/")
-                .map(|(facet, count)| (facet_value(facet), count))
-                .collect();
+        for (name, values) in tally::FACETS.into_iter().zip(tallied.facets) {
             result.facets.insert(name, values);
         }
         let has_text = !q.text.trim().is_empty();
@@ -590,9 +585,13 @@ impl SearchIndex {
                 if term.field() != f.body && term.field() != f.description {
                     continue;
                 }
-                if let Some(word) = term.value().as_str() {
-                    let freq = searcher.doc_freq(&term)?;
-                    terms.insert(word.to_owned(), 1.0 / (1.0 + freq as f32));
+                if let Some(text) = term.value().as_str() {
+                    let weight = 1.0 / (1.0 + searcher.doc_freq(&term)? as f32);
+                    // A pair lights up as its two words.
+                    for word in pairs::words_of(text) {
+                        let best = terms.entry(word.to_owned()).or_insert(weight);
+                        *best = best.max(weight);
+                    }
                 }
             }
         }
@@ -601,7 +600,7 @@ impl SearchIndex {
             (!terms.is_empty()).then(|| {
                 SnippetGenerator::new(
                     terms.clone(),
-                    TextAnalyzer::from(InTextOrder(analyzer())),
+                    TextAnalyzer::from(InTextOrder::new()),
                     field,
                     120,
                 )
@@ -770,6 +769,7 @@ fn marked(fragment: &str, highlighted: &[std::ops::Range<usize>]) -> String {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use tantivy::collector::Count;
 
     fn doc(id: &str, title: &str, body: &str, subject: &str, access: &[&str]) -> IndexDoc {
         IndexDoc {
@@ -825,6 +825,151 @@ mod tests {
             "{}",
             found.hits[0].snippet
         );
+    }
+
+    #[test]
+    fn the_tally_counts_what_tantivys_own_collectors_count() {
+        use tantivy::collector::FacetCollector;
+        let index = SearchIndex::in_memory().unwrap();
+        let mut writer = index.writer_with_threads(1, 15_000_000).unwrap();
+        let words = ["函数", "图像", "方程"];
+        for round in 0..2 {
+            for i in 0..300 {
+                let n = round * 300 + i;
+                let mut d = doc(
+                    &n.to_string(),
+                    words[n % 3],
+                    &format!("{} {}", words[n % 2], words[n % 3]),
+                    ["数学", "物理", "化学"][n % 3],
+                    &[if n % 4 == 0 { "org:a" } else { "org:b" }],
+                );
+                d.grade = format!("{:02}", n % 12 + 1);
+                d.kind = ["课件", "教案", "习题", "微课"][n % 4].to_owned();
+                d.edition = if n % 5 == 0 {
+                    String::new()
+                } else {
+                    ["人教版", "北师大版"][n % 2].to_owned()
+                };
+                d.published = n as i64;
+                d.usage = (n % 17) as u64;
+                writer.add_document(index.document(&d)).unwrap();
+            }
+            writer.commit().unwrap();
+        }
+        writer.delete_term(index.id_term("8"));
+        writer.delete_term(index.id_term("9"));
+        writer.commit().unwrap();
+        index.reload().unwrap();
+        assert!(index.searcher().segment_readers().len() >= 2);
+        let facet = |name: &str| {
+            let mut c = FacetCollector::for_field(name);
+            c.add_facet("/");
+            c
+        };
+        for text in ["函数", "", "图像 OR 方程", "\"函数 图像\""] {
+            for sort in [Sort::Relevance, Sort::Newest, Sort::MostUsed] {
+                let mut q = query(text, &["org:a", "owner:nobody"]);
+                q.sort = sort;
+                let got = index.search(&q).unwrap();
+                let searcher = index.searcher();
+                let (count, counts) = searcher
+                    .search(
+                        &*index.full_query(&q),
+                        &(
+                            Count,
+                            (
+                                facet("subject"),
+                                facet("grade"),
+                                facet("type"),
+                                facet("edition"),
+                            ),
+                        ),
+                    )
+                    .unwrap();
+                assert_eq!(got.total, count, "{text} {sort:?}");
+                assert!(count > 0, "{text}");
+                for (name, c) in [
+                    ("subject", &counts.0),
+                    ("grade", &counts.1),
+                    ("type", &counts.2),
+                    ("edition", &counts.3),
+                ] {
+                    let expected: BTreeMap<String, u64> =
+                        c.get("/").map(|(f, n)| (facet_value(f), n)).collect();
+                    assert_eq!(got.facets[name], expected, "{text} {sort:?} {name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_phrase_looked_up_by_its_pairs_finds_what_the_phrase_of_its_words_finds() {
+        let texts = [
+            "二次函数的图像",
+            "函数与图像",
+            "函数的图像和性质",
+            "图像的函数",
+            "一次函数的图像，二次函数的性质",
+            "匀速直线运动和直线运动",
+            "hello world 函数 图像",
+            "函数，图像",
+        ];
+        let docs: Vec<IndexDoc> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| doc(&i.to_string(), "讲义", t, "数学", &["org:s"]))
+            .collect();
+        let index = index(&docs);
+        let searcher = index.searcher();
+        for phrase in [
+            "函数的图像",
+            "函数图像",
+            "二次函数的",
+            "直线运动",
+            "的图像和性质",
+            "hello world",
+            "函数 图像",
+            "函数，图像",
+            "一次函数的图像，二次函数",
+        ] {
+            let mut words = Vec::new();
+            let mut analyzer = words_analyzer(false).build();
+            let mut stream = analyzer.token_stream(phrase);
+            while stream.advance() {
+                let t = stream.token();
+                words.push((
+                    t.position,
+                    Term::from_field_text(index.fields.body, &t.text),
+                ));
+            }
+            let of_words: Box<dyn Query> = if words.len() == 1 {
+                Box::new(TermQuery::new(
+                    words.remove(0).1,
+                    IndexRecordOption::WithFreqsAndPositions,
+                ))
+            } else {
+                Box::new(tantivy::query::PhraseQuery::new_with_offset(words))
+            };
+            let mut expected: Vec<String> = searcher
+                .search(&*of_words, &tantivy::collector::DocSetCollector)
+                .unwrap()
+                .into_iter()
+                .map(|a| index.stored_id(&searcher, a).unwrap())
+                .collect();
+            expected.sort();
+            let mut got: Vec<String> = index
+                .search(&query(&format!("\"{phrase}\""), &["org:s"]))
+                .unwrap()
+                .hits
+                .into_iter()
+                .map(|h| h.id)
+                .collect();
+            got.sort();
+            assert_eq!(got, expected, "{phrase}");
+        }
+        // Two words are one term: their pair.
+        let parsed = format!("{:?}", index.text_query("\"函数图像\""));
+        assert!(!parsed.contains("Phrase"), "{parsed}");
     }
 
     #[test]
