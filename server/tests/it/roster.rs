@@ -380,3 +380,61 @@ on_both_databases! {
         }
     }
 }
+
+/// Every index of the database with its definition, sorted.
+async fn indexes(app: &TestApp) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let sql = match app.backend() {
+        crate::support::Backend::Sqlite => {
+            "SELECT name || ': ' || COALESCE(sql, '') AS d FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        }
+        crate::support::Backend::Postgres => {
+            "SELECT indexname || ': ' || indexdef AS d FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname"
+        }
+    };
+    let backend = app.state.db.get_database_backend();
+    let rows = app
+        .state
+        .db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap();
+    assert_eq!(
+        backend == DbBackend::Sqlite,
+        app.backend() == crate::support::Backend::Sqlite
+    );
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "d").unwrap())
+        .collect()
+}
+
+on_both_databases! {
+    async fn a_first_import_leaves_every_index_and_reference_in_place(app) {
+        // On SQLite a first import drops the indexes of the empty roster tables, writes the
+        // rows through a connection without foreign-key checks, and builds the indexes again.
+        use sea_orm::{ConnectionTrait, Statement};
+        assert_eq!(table_counts(&app).await.iter().sum::<u64>(), 0, "a first import");
+        let before = indexes(&app).await;
+        assert!(before.iter().any(|i| i.starts_with("enrollments_person")), "{before:?}");
+        let report = import(&app, &cn_example(), options()).await;
+        assert_eq!(report.outcome, Outcome::Imported, "{:#?}", report.diagnostics.errors);
+        assert_eq!(indexes(&app).await, before, "the same indexes, defined the same way");
+        if app.backend() == crate::support::Backend::Sqlite {
+            let broken = app
+                .state
+                .db
+                .query_all_raw(Statement::from_string(
+                    sea_orm::DbBackend::Sqlite,
+                    "PRAGMA foreign_key_check",
+                ))
+                .await
+                .unwrap();
+            assert!(broken.is_empty(), "{} rows break a foreign key", broken.len());
+        }
+        // The indexes work: a second import into the filled tables finds what is there.
+        let again = import(&app, &cn_example(), ImportOptions { recheck: true, ..options() }).await;
+        assert_eq!(again.outcome, Outcome::Imported, "{:#?}", again.diagnostics.errors);
+        assert_eq!(created(&again, "users"), 0);
+        assert_eq!(indexes(&app).await, before);
+    }
+}
