@@ -24,3 +24,9 @@ pub mod snapshot;
 pub mod source;
 pub mod validate;
 mod view;
+
+/// The hash maps of an import, keyed by sourcedIds and ids: foldhash (seeded per map) instead of
+/// the standard SipHash, which took a tenth of planning a district.
+pub type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// See [`HashMap`].
+pub type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;

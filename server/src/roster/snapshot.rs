@@ -1,7 +1,7 @@
 //! What the database already holds of the roster, loaded once per import so that checking and
 //! diffing run in memory and the write phase only writes.
 
-use std::collections::HashMap;
+use crate::roster::HashMap;
 
 use sea_orm::{ConnectionTrait, DbErr, DerivePartialModel, EntityTrait};
 

@@ -1,7 +1,7 @@
 //! Cross-file checks: every reference must name a record that exists, in this import or
 //! already in the database, and schools must be schools. Runs after parsing, before writing.
 
-use std::collections::{HashMap, HashSet};
+use crate::roster::{HashMap, HashSet};
 
 use super::diagnostics::{Diagnostics, Message};
 use super::model::{Bundle, Located, OrgType, SessionType, SourcedId, Status};
@@ -42,11 +42,11 @@ fn active<T>(
 impl<'a> Known<'a> {
     fn new(bundle: &'a Bundle, snap: &'a Snapshot) -> Known<'a> {
         let mut known = Known {
-            orgs: HashMap::new(),
-            sessions: HashMap::new(),
-            courses: HashSet::new(),
-            classes: HashSet::new(),
-            users: HashSet::new(),
+            orgs: HashMap::default(),
+            sessions: HashMap::default(),
+            courses: HashSet::default(),
+            classes: HashSet::default(),
+            users: HashSet::default(),
         };
         for (id, org) in &snap.orgs {
             if org.status == ACTIVE {
@@ -265,7 +265,7 @@ fn check_org_cycles(bundle: &Bundle, diags: &mut Diagnostics) {
         })
         .collect();
     for org in &bundle.orgs {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut current = org.record.id.as_str();
         while let Some(parent) = parents.get(current) {
             if !seen.insert(current) || *parent == org.record.id.as_str() {

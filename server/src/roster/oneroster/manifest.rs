@@ -1,7 +1,9 @@
 //! `manifest.csv`: the versions, and which files come in which mode (`bulk`, `delta`,
 //! `absent`), checked against the files actually shipped.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::roster::HashMap;
 
 use crate::roster::diagnostics::Message;
 use crate::roster::model::{Entity, Mode};
@@ -112,7 +114,7 @@ pub(super) fn read(report: &mut Report<'_>, source: &Source) -> Option<Manifest>
         .chain(FILES.iter().map(|f| format!("file.{f}")))
         .collect();
     let known: Vec<&str> = known.iter().map(String::as_str).collect();
-    let mut seen: HashMap<&str, u64> = HashMap::new();
+    let mut seen: HashMap<&str, u64> = HashMap::default();
     let mut versions = [false, false];
     for row in &table.rows {
         let line = Some(row.line);

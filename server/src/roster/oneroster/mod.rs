@@ -37,7 +37,7 @@ mod records;
 mod table;
 mod values;
 
-use std::collections::HashMap;
+use crate::roster::HashMap;
 
 use super::diagnostics::{Diagnostics, Message};
 use super::model::{Bundle, Entity, Format, Located, Mode, Role, RoleType, SourcedId, User};
@@ -350,7 +350,7 @@ fn read_file<T>(
             }
         }
     }
-    let mut seen: HashMap<&str, u64> = HashMap::new();
+    let mut seen: HashMap<&str, u64> = HashMap::default();
     let mut records = Vec::new();
     let id_at = table.cols.get("sourcedId").copied();
     for row in &table.rows {

@@ -2,7 +2,7 @@
 //! names: ragged rows, line breaks inside fields, header typos, wrong column order, missing
 //! required columns, literal `NULL` and the never-kept `password` column are all handled here.
 
-use std::collections::HashMap;
+use crate::roster::HashMap;
 
 use csv::StringRecord;
 
@@ -234,7 +234,7 @@ pub(super) fn bind(report: &mut Report<'_>, raw: RawTable, spec: &FileSpec) -> O
         data_rows,
     } = raw;
     let at = Some(header_line);
-    let mut cols: HashMap<&'static str, usize> = HashMap::new();
+    let mut cols: HashMap<&'static str, usize> = HashMap::default();
     // Spec positions of the known columns, in file order, and whether an extension came too early.
     let mut positions = Vec::new();
     let mut seen_extension = false;

@@ -2,7 +2,9 @@
 //! Pure: no I/O, so the whole plan (with its counts and the mass-retirement guard) is known
 //! before the transaction opens, and a dry run reports exactly what a real run would do.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use crate::roster::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -367,11 +369,11 @@ impl<'a> Planner<'a> {
             bundle,
             snap,
             now,
-            org_ids: HashMap::new(),
-            session_ids: HashMap::new(),
-            course_ids: HashMap::new(),
-            class_ids: HashMap::new(),
-            person_ids: HashMap::new(),
+            org_ids: HashMap::default(),
+            session_ids: HashMap::default(),
+            course_ids: HashMap::default(),
+            class_ids: HashMap::default(),
+            person_ids: HashMap::default(),
             plan: Plan::default(),
         }
     }

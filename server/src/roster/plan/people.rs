@@ -1,7 +1,7 @@
 //! People, their roles and enrollments: resolving sourcedIds to persons, merging guardians who
 //! share a phone number, and diffing.
 
-use std::collections::HashMap;
+use crate::roster::HashMap;
 
 use sea_orm::ActiveValue::{NotSet, Set};
 

@@ -4,7 +4,7 @@
 //! names and references, and their sub-organisations already known), never for the rest of the
 //! installation — one school's roster does not retire another school's people.
 
-use std::collections::HashMap;
+use crate::roster::HashMap;
 
 use sea_orm::ActiveValue::{NotSet, Set};
 
@@ -19,7 +19,7 @@ impl<'a> Planner<'a> {
     /// Org row ids the bundle covers: named or referenced, and their known descendants.
     fn scope(&self) -> HashSet<String> {
         let b = self.bundle;
-        let mut scope: HashSet<String> = HashSet::new();
+        let mut scope: HashSet<String> = HashSet::default();
         let named = b
             .orgs
             .iter()
@@ -123,21 +123,21 @@ impl<'a> Planner<'a> {
     /// People absent from a bulk users file whose every active role lies in the scope.
     fn retire_missing_people(&mut self, scope: &HashSet<String>) {
         let present: HashSet<&str> = self.person_ids.values().map(String::as_str).collect();
-        let mut roles_by_person: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut roles_by_person: HashMap<&str, Vec<&str>> = HashMap::default();
         for r in self.snap.roles.values().filter(|r| r.status == ACTIVE) {
             roles_by_person
                 .entry(r.person_id.as_str())
                 .or_default()
                 .push(r.org_id.as_str());
         }
-        let mut active_per_school: HashMap<&str, u64> = HashMap::new();
+        let mut active_per_school: HashMap<&str, u64> = HashMap::default();
         for (_, orgs) in roles_by_person.iter() {
             let unique: HashSet<&&str> = orgs.iter().collect();
             for org in unique {
                 *active_per_school.entry(org).or_default() += 1;
             }
         }
-        let mut retiring_per_school: HashMap<&str, u64> = HashMap::new();
+        let mut retiring_per_school: HashMap<&str, u64> = HashMap::default();
         for person in self.snap.people.values() {
             if person.status != ACTIVE || present.contains(person.id.as_str()) {
                 continue;
@@ -185,7 +185,7 @@ impl<'a> Planner<'a> {
     /// between a student and a parent, guardian or relative.
     fn desired_links(&self) -> HashMap<(String, String), (Relation, bool)> {
         let b = self.bundle;
-        let mut roles: HashMap<&str, HashSet<String>> = HashMap::new();
+        let mut roles: HashMap<&str, HashSet<String>> = HashMap::default();
         for r in b.roles.iter().filter(|r| r.record.status == Status::Active) {
             roles
                 .entry(r.record.user.as_str())
@@ -205,7 +205,7 @@ impl<'a> Planner<'a> {
             .roles
             .values()
             .filter(|r| r.status == ACTIVE)
-            .fold(HashMap::new(), |mut acc, r| {
+            .fold(HashMap::default(), |mut acc, r| {
                 acc.entry(r.person_id.as_str())
                     .or_default()
                     .push(r.role.as_str());
@@ -225,7 +225,7 @@ impl<'a> Planner<'a> {
                 .find(|w| known.contains(w))
                 .map(|w| (*w).to_owned())
         };
-        let mut links = HashMap::new();
+        let mut links = HashMap::default();
         for u in b.users.iter().filter(|u| u.record.status == Status::Active) {
             for agent in &u.record.agents {
                 let pair = if has_role(&u.record.id, &["student"]).is_some() {
@@ -323,7 +323,7 @@ impl<'a> Planner<'a> {
     /// Every person, class and school has a space; a retired owner's space is frozen, never
     /// deleted, and thaws when the owner is restored.
     pub(super) fn plan_spaces(&mut self) {
-        let mut by_owner: HashMap<(&str, &str), &SpaceRow> = HashMap::new();
+        let mut by_owner: HashMap<(&str, &str), &SpaceRow> = HashMap::default();
         for s in &self.snap.spaces {
             let owner = s
                 .person_id
@@ -395,7 +395,7 @@ impl<'a> Planner<'a> {
             }
         }
         // The last word for an owner wins (an update after the snapshot's state).
-        let mut decided: HashMap<(&'static str, String), bool> = HashMap::new();
+        let mut decided: HashMap<(&'static str, String), bool> = HashMap::default();
         for (kind, id, active) in owners {
             decided.insert((kind, id), active);
         }
