@@ -13,11 +13,9 @@ pub(crate) const WARNING_CAP: usize = 20;
 /// [`Diagnostics`] behind the per-(file, kind) warning cap.
 pub(crate) struct Report<'d> {
     diags: &'d mut Diagnostics,
-    seen: Seen,
+    /// (file, kind) → (warnings seen so far, shown or not; the field the first one named).
+    seen: BTreeMap<(String, &'static str), (usize, Option<String>)>,
 }
-
-/// (file, kind) → (warnings seen so far, shown or not; the field the first one named).
-pub(crate) type Seen = BTreeMap<(String, &'static str), (usize, Option<String>)>;
 
 impl<'d> Report<'d> {
     pub(crate) fn new(diags: &'d mut Diagnostics) -> Report<'d> {
@@ -61,19 +59,6 @@ impl<'d> Report<'d> {
         message: Message,
     ) {
         self.diags.error(file, line, field, message);
-    }
-
-    /// The warnings counted so far, for [`Report::absorb`] by the report of the whole package
-    /// (a file read on a thread of its own has a report of its own).
-    pub(crate) fn into_seen(self) -> Seen {
-        self.seen
-    }
-
-    /// Count the warnings another report saw, so that [`Report::finish`] summarises them too.
-    pub(crate) fn absorb(&mut self, seen: Seen) {
-        for (key, (count, field)) in seen {
-            self.seen.entry(key).or_insert((0, field)).0 += count;
-        }
     }
 
     /// Add one summary warning for every (file, kind) that went over the cap, naming the field

@@ -41,7 +41,7 @@ use crate::roster::HashMap;
 
 use super::diagnostics::{Diagnostics, Message};
 use super::model::{Bundle, Entity, Format, Located, Mode, Role, RoleType, SourcedId, User};
-use super::report::{self, Report};
+use super::report::Report;
 use super::source::{Source, SourceFile};
 
 use manifest::Version;
@@ -135,58 +135,72 @@ fn read_package(report: &mut Report<'_>, source: &Source) -> Option<Bundle> {
     };
     let mut bundle = Bundle::new(format);
     bundle.modes = Entity::ALL.into_iter().map(|e| (e, Mode::Absent)).collect();
-    let users_shape = shape.unwrap_or(UsersShape::V121);
-    let modes = read_files(
-        report,
-        &shipped,
-        |entity, declared, file, report| match entity {
-            Entity::Orgs => read_file(report, file, &records::ORGS, declared, records::org)
-                .into_part(Part::Orgs),
-            Entity::Sessions => {
-                read_file(report, file, &records::SESSIONS, declared, records::session)
-                    .into_part(Part::Sessions)
-            }
-            Entity::Courses => {
-                read_file(report, file, &records::COURSES, declared, records::course)
-                    .into_part(Part::Courses)
-            }
-            Entity::Classes => read_file(report, file, &records::CLASSES, declared, records::class)
-                .into_part(Part::Classes),
-            Entity::Users => {
-                let (mode, users) = read_users(report, file, users_shape, declared);
-                (mode, Part::Users(users))
-            }
-            Entity::Roles => read_file(report, file, &records::ROLES, declared, records::role)
-                .into_part(Part::Roles),
-            Entity::Enrollments => read_file(
+    for (entity, declared, file) in shipped {
+        let mode = match entity {
+            Entity::Orgs => read_into(
+                report,
+                file,
+                &records::ORGS,
+                declared,
+                records::org,
+                &mut bundle.orgs,
+            ),
+            Entity::Sessions => read_into(
+                report,
+                file,
+                &records::SESSIONS,
+                declared,
+                records::session,
+                &mut bundle.sessions,
+            ),
+            Entity::Courses => read_into(
+                report,
+                file,
+                &records::COURSES,
+                declared,
+                records::course,
+                &mut bundle.courses,
+            ),
+            Entity::Classes => read_into(
+                report,
+                file,
+                &records::CLASSES,
+                declared,
+                records::class,
+                &mut bundle.classes,
+            ),
+            Entity::Users => read_users(
+                report,
+                file,
+                shape.unwrap_or(UsersShape::V121),
+                declared,
+                &mut bundle.users,
+            ),
+            Entity::Roles => read_into(
+                report,
+                file,
+                &records::ROLES,
+                declared,
+                records::role,
+                &mut bundle.roles,
+            ),
+            Entity::Enrollments => read_into(
                 report,
                 file,
                 &records::ENROLLMENTS,
                 declared,
                 records::enrollment,
-            )
-            .into_part(Part::Enrollments),
-            Entity::Demographics => read_file(
+                &mut bundle.enrollments,
+            ),
+            Entity::Demographics => read_into(
                 report,
                 file,
                 &records::DEMOGRAPHICS,
                 declared,
                 records::demographic,
-            )
-            .into_part(Part::Demographics),
-        },
-    );
-    for (entity, mode, part) in modes {
-        match part {
-            Part::Orgs(v) => bundle.orgs = v,
-            Part::Sessions(v) => bundle.sessions = v,
-            Part::Courses(v) => bundle.courses = v,
-            Part::Classes(v) => bundle.classes = v,
-            Part::Users(v) => bundle.users = v,
-            Part::Roles(v) => bundle.roles = v,
-            Part::Enrollments(v) => bundle.enrollments = v,
-            Part::Demographics(v) => bundle.demographics = v,
-        }
+                &mut bundle.demographics,
+            ),
+        };
         bundle.modes.insert(entity, mode);
     }
     if shape == Some(UsersShape::V11) {
@@ -252,78 +266,17 @@ fn users_shape_of(
 }
 
 /// Read one file's records into `into`; returns the file's effective mode.
-/// One file's records.
-enum Part {
-    Orgs(Vec<Located<super::model::Org>>),
-    Sessions(Vec<Located<super::model::AcademicSession>>),
-    Courses(Vec<Located<super::model::Course>>),
-    Classes(Vec<Located<super::model::Class>>),
-    Users(Vec<Located<User>>),
-    Roles(Vec<Located<Role>>),
-    Enrollments(Vec<Located<super::model::Enrollment>>),
-    Demographics(Vec<Located<super::model::Demographic>>),
-}
-
-trait IntoPart<T> {
-    fn into_part(self, wrap: fn(Vec<Located<T>>) -> Part) -> (Mode, Part);
-}
-
-impl<T> IntoPart<T> for (Mode, Vec<Located<T>>) {
-    fn into_part(self, wrap: fn(Vec<Located<T>>) -> Part) -> (Mode, Part) {
-        (self.0, wrap(self.1))
-    }
-}
-
-/// What one thread read: the file's place in the list, its records and what reading it said.
-type Read = (usize, (Mode, Part), Diagnostics, report::Seen);
-
-/// Read the shipped files on two threads — the larger files first, each to the thread with
-/// less text so far — every file into diagnostics of its own; then report them in the files'
-/// order, exactly as reading them one after the other would have. A district's users, roles
-/// and enrollments files are most of a parse.
-fn read_files<'f>(
+fn read_into<T>(
     report: &mut Report<'_>,
-    shipped: &[(Entity, Mode, &'f SourceFile)],
-    read: impl Fn(Entity, Mode, &'f SourceFile, &mut Report<'_>) -> (Mode, Part) + Sync,
-) -> Vec<(Entity, Mode, Part)> {
-    let mut order: Vec<usize> = (0..shipped.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(shipped[i].2.text.len()));
-    let mut lanes: [Vec<usize>; 2] = Default::default();
-    let mut load = [0usize; 2];
-    for i in order {
-        let lane = usize::from(load[1] < load[0]);
-        load[lane] += shipped[i].2.text.len();
-        lanes[lane].push(i);
-    }
-    let run = |lane: &[usize]| -> Vec<Read> {
-        lane.iter()
-            .map(|&i| {
-                let (entity, declared, file) = shipped[i];
-                let mut diags = Diagnostics::default();
-                let mut own = Report::new(&mut diags);
-                let records = read(entity, declared, file, &mut own);
-                let seen = own.into_seen();
-                (i, records, diags, seen)
-            })
-            .collect()
-    };
-    let mut done = std::thread::scope(|scope| {
-        let other = scope.spawn(|| run(&lanes[1]));
-        let mut done = run(&lanes[0]);
-        match other.join() {
-            Ok(more) => done.extend(more),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-        done
-    });
-    done.sort_by_key(|(i, ..)| *i);
-    done.into_iter()
-        .map(|(i, (mode, part), diags, seen)| {
-            report.diags().extend(diags);
-            report.absorb(seen);
-            (shipped[i].0, mode, part)
-        })
-        .collect()
+    file: &SourceFile,
+    spec: &FileSpec,
+    declared: Mode,
+    build: impl FnMut(&mut Cells<'_, '_>) -> Option<T>,
+    into: &mut Vec<Located<T>>,
+) -> Mode {
+    let (mode, records) = read_file(report, file, spec, declared, build);
+    *into = records;
+    mode
 }
 
 fn read_users(
@@ -331,7 +284,8 @@ fn read_users(
     file: &SourceFile,
     shape: UsersShape,
     declared: Mode,
-) -> (Mode, Vec<Located<User>>) {
+    into: &mut Vec<Located<User>>,
+) -> Mode {
     let legacy = shape == UsersShape::V11;
     let mut blank_usernames = Vec::new();
     let (mode, users) = read_file(report, file, shape.spec(), declared, |cells| {
@@ -352,7 +306,8 @@ fn read_users(
             ),
         );
     }
-    (mode, users)
+    *into = users;
+    mode
 }
 
 /// Read a file: shape, header, mode, then every row through `build`.
