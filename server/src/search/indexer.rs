@@ -201,9 +201,7 @@ impl Search {
         self.position_tx.send_replace(top);
         Ok(done)
     }
-}
 
-impl Search {
     /// Let the merges under way finish and release the writer's lock for whoever opens the
     /// directory next. Merges left unfinished would be started again, from the beginning, by
     /// the next writer — on a serving node, beside its searches.

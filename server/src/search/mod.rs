@@ -183,7 +183,7 @@ fn window<'a>(text: &'a str, terms: &[String]) -> &'a str {
     // lower-cased only when that finds nothing.
     let first = |haystack: &str| terms.iter().filter_map(|t| haystack.find(t.as_str())).min();
     let at = match first(text) {
-        Some(at) => Some(at),
+        found @ Some(_) => found,
         None => {
             let lower = text.to_lowercase();
             if lower.len() != text.len() {
@@ -569,11 +569,9 @@ impl SearchIndex {
         let total = tallied.total;
         let mut result = Results {
             total,
+            facets: tally::FACETS.into_iter().zip(tallied.facets).collect(),
             ..Results::default()
         };
-        for (name, values) in tally::FACETS.into_iter().zip(tallied.facets) {
-            result.facets.insert(name, values);
-        }
         let has_text = !q.text.trim().is_empty();
         // The query's words, weighted as tantivy's own snippet generator weighs them, and
         // highlighted with the index's analyzer (so parts of compounds light up too).

@@ -52,13 +52,7 @@ impl Codes {
             let mut facet = Facet::root();
             for ord in 0..facets.num_facets() {
                 facets.facet_from_ord(ord as u64, &mut facet)?;
-                names[k].push(
-                    facet
-                        .to_path()
-                        .last()
-                        .map(|s| (*s).to_owned())
-                        .unwrap_or_default(),
-                );
+                names[k].push(super::facet_value(&facet));
             }
             docs[k] = (0..reader.max_doc())
                 .map(|doc| {
