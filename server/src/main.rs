@@ -122,10 +122,16 @@ fn main() -> ExitCode {
     };
     // Held to the end of main: dropping it writes out the last lines ("stopped").
     let _logs = kongjian::telemetry::init_background(config.log_format, &config.log_filter);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // An import is one sequence of steps: on one thread, the memory the parsed records free is
+    // reused by the plan made from them (a multi-threaded runtime could move the import to
+    // another worker between the two, whose allocations cannot reuse the first one's pages,
+    // and the peak held both).
+    let mut builder = if matches!(cli.command, Some(Command::Roster { .. })) {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => return report(&StartupError::Other(err.into())),
     };

@@ -289,7 +289,7 @@ pub async fn import_source(
         mass_retirements: Vec::new(),
         diagnostics: Diagnostics::default(),
     };
-    let Some(bundle) = bundle.filter(|_| !diags.has_errors()) else {
+    let Some(mut bundle) = bundle.filter(|_| !diags.has_errors()) else {
         report.diagnostics = diags;
         return finish(db, shown, report, options, now).await;
     };
@@ -304,7 +304,10 @@ pub async fn import_source(
     }
 
     stages.next("计算变更", "working out the changes");
-    let plan = Planner::new(&bundle, &snapshot, now).plan();
+    // The planner consumes the enrollments (the largest file) as it plans them, so their
+    // records are freed while the plan's rows are made.
+    let enrollments = std::mem::take(&mut bundle.enrollments);
+    let plan = Planner::new(&bundle, enrollments, &snapshot, now).plan();
     let reimport_counts =
         serde_json::to_string(&plan.reimport_counts()).map_err(|e| DbErr::Custom(e.to_string()))?;
     // The plan owns everything it writes: free the parsed records and the snapshot first,
@@ -384,24 +387,7 @@ pub async fn import_source(
 /// a transaction, so not on a shared connection of the pool. `None` on PostgreSQL, and for an
 /// in-memory SQLite database, which another connection would not see.
 async fn writing_connection(db: &DatabaseConnection) -> Result<Option<DatabaseConnection>, DbErr> {
-    use sea_orm::sqlx::sqlite::SqlitePoolOptions;
-    if db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
-        return Ok(None);
-    }
-    let options = db.get_sqlite_connection_pool().connect_options();
-    let file = options.get_filename().to_string_lossy().into_owned();
-    if file.is_empty() || file.starts_with(":memory:") {
-        return Ok(None);
-    }
-    let options = (*options).clone().foreign_keys(false);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .map_err(|err| DbErr::Conn(sea_orm::RuntimeErr::Internal(err.to_string())))?;
-    Ok(Some(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
-        pool,
-    )))
+    crate::db::dedicated_sqlite(db, |options| options.foreign_keys(false)).await
 }
 
 /// Record a rejected or refused import in the log (nothing else is written).

@@ -310,6 +310,12 @@ impl_row!(
 
 /// Decide insert / update / unchanged / retire for one record. Returns the row's id, or
 /// `None` for a record that is to be deleted and never existed (nothing may refer to it).
+/// Make room for the rows `incoming` records may add to `changes` when `known` rows exist
+/// already (at most the difference are new).
+fn reserve_inserts<A>(changes: &mut Changes<A>, incoming: usize, known: usize) {
+    changes.inserts.reserve(incoming.saturating_sub(known));
+}
+
 fn diff_one<A>(
     changes: &mut Changes<A>,
     existing: Option<&impl Row>,
@@ -353,6 +359,8 @@ fn diff_one<A>(
 /// Builds the plan; holds the sourcedId → row id maps as records are placed.
 pub struct Planner<'a> {
     bundle: &'a Bundle,
+    /// The bundle's enrollments, taken out of it: planned last, and consumed as they are.
+    enrollments: Vec<Located<Enrollment>>,
     snap: &'a Snapshot,
     now: DateTime<Utc>,
     org_ids: HashMap<&'a str, String>,
@@ -364,9 +372,15 @@ pub struct Planner<'a> {
 }
 
 impl<'a> Planner<'a> {
-    pub fn new(bundle: &'a Bundle, snap: &'a Snapshot, now: DateTime<Utc>) -> Planner<'a> {
+    pub fn new(
+        bundle: &'a Bundle,
+        enrollments: Vec<Located<Enrollment>>,
+        snap: &'a Snapshot,
+        now: DateTime<Utc>,
+    ) -> Planner<'a> {
         Planner {
             bundle,
+            enrollments,
             snap,
             now,
             org_ids: HashMap::default(),
@@ -406,10 +420,12 @@ impl<'a> Planner<'a> {
         self.plan_classes();
         self.plan_people();
         self.plan_roles();
-        self.plan_enrollments();
         self.plan_bulk_retirements();
         self.plan_links();
         self.plan_spaces();
+        // Last: the largest part of the plan is made while the records it comes from are
+        // freed, so the peak holds one copy of them, not two.
+        self.plan_enrollments();
         self.plan
     }
 

@@ -71,6 +71,11 @@ impl<'a> Planner<'a> {
             .map(|d| (d.record.user.as_str(), &d.record))
             .collect();
 
+        reserve_inserts(
+            &mut self.plan.people,
+            bundle.users.len(),
+            self.snap.people.len(),
+        );
         for located in &bundle.users {
             let u = &located.record;
             let phone = u
@@ -177,6 +182,11 @@ impl<'a> Planner<'a> {
     }
 
     pub(super) fn plan_roles(&mut self) {
+        reserve_inserts(
+            &mut self.plan.roles,
+            self.bundle.roles.len(),
+            self.snap.roles.len(),
+        );
         for located in &self.bundle.roles {
             let r = &located.record;
             let (Some(person_id), Some(org_id)) = (self.person_id(&r.user), self.org_id(&r.org))
@@ -218,8 +228,14 @@ impl<'a> Planner<'a> {
     }
 
     pub(super) fn plan_enrollments(&mut self) {
-        for located in &self.bundle.enrollments {
-            let e = &located.record;
+        let enrollments = std::mem::take(&mut self.enrollments);
+        reserve_inserts(
+            &mut self.plan.enrollments,
+            enrollments.len(),
+            self.snap.enrollments.len(),
+        );
+        for located in enrollments {
+            let e = located.record;
             let class_id = self.class_ids.get(e.class.as_str()).cloned().or_else(|| {
                 self.snap
                     .classes
@@ -251,13 +267,13 @@ impl<'a> Planner<'a> {
                 hash,
                 |id, new| enrollment::ActiveModel {
                     id: Set(id),
-                    sourced_id: Set(e.id.to_string()),
-                    class_id: Set(class_id.clone()),
-                    person_id: Set(person_id.clone()),
-                    school_id: Set(school_id.clone()),
-                    role: Set(role.clone()),
+                    sourced_id: Set(e.id.into_string()),
+                    class_id: Set(class_id),
+                    person_id: Set(person_id),
+                    school_id: Set(school_id),
+                    role: Set(role),
                     is_primary: Set(e.primary),
-                    subject: Set(e.subject.clone()),
+                    subject: Set(e.subject),
                     begin_date: Set(e.begin_date),
                     end_date: Set(e.end_date),
                     status: Set(ACTIVE.to_owned()),

@@ -27,7 +27,7 @@ impl<'a> Planner<'a> {
             .chain(b.classes.iter().map(|c| &c.record.school))
             .chain(b.courses.iter().map(|c| &c.record.org))
             .chain(b.roles.iter().map(|r| &r.record.org))
-            .chain(b.enrollments.iter().map(|e| &e.record.school));
+            .chain(self.enrollments.iter().map(|e| &e.record.school));
         scope.extend(named.filter_map(|sid| self.org_id(sid)));
         // Descendants: repeat until nothing new (org trees are shallow).
         loop {
@@ -103,7 +103,9 @@ impl<'a> Planner<'a> {
             }
         }
         if b.mode(Entity::Enrollments) == Mode::Bulk {
-            let named = in_bundle(&mut b.enrollments.iter().map(|e| &e.record.id));
+            // Out of the planner while the plan is written to (they are put back below).
+            let enrollments = std::mem::take(&mut self.enrollments);
+            let named: HashSet<&str> = enrollments.iter().map(|e| e.record.id.as_str()).collect();
             for e in self.snap.enrollments.values() {
                 if e.status == ACTIVE
                     && !named.contains(e.sourced_id.as_str())
@@ -114,6 +116,8 @@ impl<'a> Planner<'a> {
                     self.plan.enrollments.retired_absent += 1;
                 }
             }
+            drop(named);
+            self.enrollments = enrollments;
         }
         if b.mode(Entity::Users) == Mode::Bulk {
             self.retire_missing_people(&scope);
@@ -270,6 +274,7 @@ impl<'a> Planner<'a> {
             .collect();
         let bulk_users = self.bundle.mode(Entity::Users) == Mode::Bulk;
         let now = self.now;
+        reserve_inserts(&mut self.plan.links, desired.len(), self.snap.links.len());
         for ((student, guardian), (relation, legal)) in &desired {
             let existing = self.snap.links.get(&(student.clone(), guardian.clone()));
             let code = relation.code();
@@ -400,6 +405,9 @@ impl<'a> Planner<'a> {
             decided.insert((kind, id), active);
         }
         let now = self.now;
+        // Room for every new row at once: a growing Vec of a district's rows copies itself
+        // into one twice its size, both resident at the moment of the copy.
+        reserve_inserts(&mut self.plan.spaces, decided.len(), by_owner.len());
         for ((kind, owner), active) in decided {
             match by_owner.get(&(kind, owner.as_str())) {
                 None if active => {
