@@ -832,25 +832,39 @@ on_both_databases! {
                 assert_eq!(expect(&mut fast, "message").await["seq"], seq);
             }
         });
+        // The slow socket is read again once far more than the kernel's buffers and its queue
+        // hold has been sent (500 messages, ~7.5 MB): by then the server has closed it as too
+        // slow, and gives the frames before the close a few seconds to go out, which the
+        // remaining sends must not outlast.
+        let (drain, drained) = tokio::sync::oneshot::channel::<()>();
+        let slow_reader = tokio::spawn(async move {
+            let _ = drained.await;
+            let mut frames = 0;
+            let ended = tokio::time::timeout(Duration::from_secs(30), async {
+                loop {
+                    match slow.next().await {
+                        Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                        Some(Ok(_)) => frames += 1,
+                        _ => return None,
+                    }
+                }
+            })
+            .await
+            .unwrap_or_else(|_| panic!("the slow socket stayed open ({frames} frames read)"));
+            (ended, frames)
+        });
+        let mut drain = Some(drain);
         for n in 0..count {
             let (status, _) = post(&app, &teacher, &messages, json!({"body": body, "nonce": format!("s{n}")})).await;
             assert_eq!(status, StatusCode::CREATED);
+            if n + 1 == 500 {
+                let _ = drain.take().map(|d| d.send(()));
+            }
         }
         tokio::time::timeout(Duration::from_secs(30), reader).await.unwrap().unwrap();
         // The slow socket was closed as too slow once its queue filled.
-        let mut frames = 0;
-        let ended = tokio::time::timeout(Duration::from_secs(10), async {
-            loop {
-                match slow.next().await {
-                    Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-                    Some(Ok(_)) => frames += 1,
-                    _ => return None,
-                }
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("the slow socket stayed open ({frames} frames read)"));
-        assert_eq!(ended, Some(4008));
+        let (ended, frames) = slow_reader.await.unwrap();
+        assert_eq!(ended, Some(4008), "after {frames} frames");
         // Back again, it resumes and receives everything.
         let (mut again, _) = connect(&app, &parent).await;
         send(&mut again, json!({"type": "resume", "conversations": {id.clone(): 0}})).await;

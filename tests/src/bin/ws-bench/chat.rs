@@ -468,6 +468,11 @@ pub async fn r5(opts: ChatOpts) -> Result<Value> {
     let begin = Instant::now();
     let warm_end = begin + Duration::from_secs_f64(opts.warmup_seconds);
     let end = warm_end + Duration::from_secs_f64(opts.seconds);
+    // Nonces unique to this run: a second run on the same database must send new messages, not
+    // replays the server answers from what is stored.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
     let mut loops = Vec::new();
     for (p, ((parent, teacher), conversation)) in pairs.iter().zip(&conversations).enumerate() {
         let sides = [
@@ -492,7 +497,7 @@ pub async fn r5(opts: ChatOpts) -> Result<Value> {
                     let sent_at = Instant::now();
                     let nanos = sent_at.saturating_duration_since(epoch).as_nanos();
                     let body = format!("{TEXT} [t={nanos}]");
-                    let nonce = format!("r5-{p}-{w}-{k}");
+                    let nonce = format!("r5-{run}-{p}-{w}-{k}");
                     k += 1;
                     let ack = side.send(&conversation, body, nonce).await;
                     match ack.error {
