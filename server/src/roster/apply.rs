@@ -59,7 +59,7 @@ pub async fn apply(db: &impl ConnectionTrait, plan: Plan, now: DateTime<Utc>) ->
 }
 
 /// The roster tables, in the order they are written.
-fn tables() -> [&'static str; 10] {
+pub(super) fn tables() -> [&'static str; 10] {
     use sea_orm::EntityName;
     [
         org::Entity.table_name(),

@@ -377,6 +377,18 @@ pub async fn import_source(
     if let Some(dedicated) = dedicated {
         dedicated.close().await?;
     }
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        // PostgreSQL plans queries from table statistics, which autovacuum gathers only some
+        // time after a bulk load: until then every lookup in a freshly imported district was
+        // planned as if its tables were empty (messages between its people ran at a tenth of
+        // their speed for the first minutes). The import is committed: a failure here is
+        // only logged.
+        let tables: Vec<String> = apply::tables().iter().map(|t| format!("\"{t}\"")).collect();
+        let tables = tables.join(", ");
+        if let Err(err) = db.execute_unprepared(&format!("ANALYZE {tables}")).await {
+            tracing::warn!(error = %err, "gathering statistics after the import failed");
+        }
+    }
     Ok(report)
 }
 

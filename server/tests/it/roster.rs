@@ -438,3 +438,32 @@ on_both_databases! {
         assert_eq!(indexes(&app).await, before);
     }
 }
+
+on_both_databases! {
+    async fn postgres_has_statistics_of_the_tables_an_import_wrote(app) {
+        // Without statistics PostgreSQL plans every lookup in a fresh district as if its tables
+        // were empty, until autovacuum comes by; the import gathers them itself.
+        use sea_orm::{ConnectionTrait, Statement};
+        let report = import(&app, &cn_example(), options()).await;
+        assert_eq!(report.outcome, Outcome::Imported, "{:#?}", report.diagnostics.errors);
+        if app.backend() != crate::support::Backend::Postgres {
+            return;
+        }
+        let rows = app
+            .state
+            .db
+            .query_all_raw(Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT relname FROM pg_stat_user_tables \
+                 WHERE relname IN ('people', 'enrollments', 'guardian_links', 'spaces') \
+                 AND last_analyze IS NOT NULL ORDER BY relname",
+            ))
+            .await
+            .unwrap();
+        let analyzed: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String>("", "relname").unwrap())
+            .collect();
+        assert_eq!(analyzed, ["enrollments", "guardian_links", "people", "spaces"]);
+    }
+}
