@@ -308,14 +308,14 @@ impl_row!(
     EnrollmentRow
 );
 
-/// Decide insert / update / unchanged / retire for one record. Returns the row's id, or
-/// `None` for a record that is to be deleted and never existed (nothing may refer to it).
 /// Make room for the rows `incoming` records may add to `changes` when `known` rows exist
 /// already (at most the difference are new).
 fn reserve_inserts<A>(changes: &mut Changes<A>, incoming: usize, known: usize) {
     changes.inserts.reserve(incoming.saturating_sub(known));
 }
 
+/// Decide insert / update / unchanged / retire for one record. Returns the row's id, or
+/// `None` for a record that is to be deleted and never existed (nothing may refer to it).
 fn diff_one<A>(
     changes: &mut Changes<A>,
     existing: Option<&impl Row>,
