@@ -108,19 +108,8 @@ enum Answer {
 
 async fn commit_batch(state: &AppState, db: &DatabaseConnection, batch: Vec<Job>) {
     let now = state.clock.now();
-    let started = std::time::Instant::now();
     match write(state, db, &batch, now).await {
-        Ok(written) => {
-            let wrote = started.elapsed();
-            let jobs = batch.len();
-            finish(state, batch, written);
-            tracing::debug!(
-                jobs,
-                write_us = wrote.as_micros() as u64,
-                total_us = started.elapsed().as_micros() as u64,
-                "group commit"
-            );
-        }
+        Ok(written) => finish(state, batch, written),
         Err(err) if batch.len() > 1 => {
             // One bad job (a nonce another node stored a moment ago, say) must not fail its
             // neighbours: retry each on its own.
@@ -183,10 +172,11 @@ async fn write(
             let wrote = started.elapsed();
             txn.commit().await?;
             tracing::debug!(
+                jobs = batch.len(),
                 nonces_us = looked.as_micros() as u64,
                 statements_us = (wrote - looked).as_micros() as u64,
                 commit_us = (started.elapsed() - wrote).as_micros() as u64,
-                "group commit phases"
+                "group commit"
             );
             Ok(written)
         }

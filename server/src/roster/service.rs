@@ -383,8 +383,7 @@ pub async fn import_source(
         // planned as if its tables were empty (messages between its people ran at a tenth of
         // their speed for the first minutes). The import is committed: a failure here is
         // only logged.
-        let tables: Vec<String> = apply::tables().iter().map(|t| format!("\"{t}\"")).collect();
-        let tables = tables.join(", ");
+        let tables = apply::tables().map(|t| format!("\"{t}\"")).join(", ");
         if let Err(err) = db.execute_unprepared(&format!("ANALYZE {tables}")).await {
             tracing::warn!(error = %err, "gathering statistics after the import failed");
         }

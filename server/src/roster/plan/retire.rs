@@ -103,21 +103,26 @@ impl<'a> Planner<'a> {
             }
         }
         if b.mode(Entity::Enrollments) == Mode::Bulk {
-            // Out of the planner while the plan is written to (they are put back below).
-            let enrollments = std::mem::take(&mut self.enrollments);
-            let named: HashSet<&str> = enrollments.iter().map(|e| e.record.id.as_str()).collect();
-            for e in self.snap.enrollments.values() {
-                if e.status == ACTIVE
-                    && !named.contains(e.sourced_id.as_str())
-                    && scope.contains(&e.school_id)
-                {
-                    self.plan.enrollments.retire.push(e.id.clone());
-                    self.plan.enrollments.counts.retired += 1;
-                    self.plan.enrollments.retired_absent += 1;
-                }
-            }
-            drop(named);
-            self.enrollments = enrollments;
+            let named: HashSet<&str> = self
+                .enrollments
+                .iter()
+                .map(|e| e.record.id.as_str())
+                .collect();
+            let absent: Vec<String> = self
+                .snap
+                .enrollments
+                .values()
+                .filter(|e| {
+                    e.status == ACTIVE
+                        && !named.contains(e.sourced_id.as_str())
+                        && scope.contains(&e.school_id)
+                })
+                .map(|e| e.id.clone())
+                .collect();
+            let changes = &mut self.plan.enrollments;
+            changes.counts.retired += absent.len() as u64;
+            changes.retired_absent += absent.len() as u64;
+            changes.retire.extend(absent);
         }
         if b.mode(Entity::Users) == Mode::Bulk {
             self.retire_missing_people(&scope);
