@@ -102,6 +102,29 @@ pub async fn dedicated_sqlite(
     )))
 }
 
+/// A pool of at most `max` connections of its own to the same PostgreSQL database as `db`,
+/// made on the calling runtime (a pool's connections belong to the runtime that opened them).
+/// `None` on SQLite.
+pub async fn dedicated_postgres(
+    db: &DatabaseConnection,
+    max: u32,
+) -> Result<Option<DatabaseConnection>, DbErr> {
+    use sea_orm::sqlx::postgres::PgPoolOptions;
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(None);
+    }
+    let options = db.get_postgres_connection_pool().connect_options();
+    let pool = PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with((*options).clone())
+        .await
+        .map_err(|err| DbErr::Conn(sea_orm::RuntimeErr::Internal(err.to_string())))?;
+    Ok(Some(
+        sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+    ))
+}
+
 /// How often a serving node folds SQLite's write-ahead log back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 

@@ -23,15 +23,19 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 /// Most jobs taken into one transaction.
-const MAX_BATCH: usize = 1024;
+const MAX_BATCH: usize = 8192;
 /// Rows per multi-row INSERT (12 columns each, well under both databases' parameter limits).
 const INSERT_CHUNK: usize = 400;
 
 pub type Reply<T> = oneshot::Sender<Result<T, AppError>>;
 
+/// The socket a send or a receipt came through (see `hub::Registration::id`): it is answered
+/// directly, so its own message or receipt is not echoed back to it.
+pub type Origin = Option<u64>;
+
 pub enum Job {
     /// A new message (its `seq` is assigned here unless it is held).
-    Send(Box<message::Model>, Reply<message::Model>),
+    Send(Box<message::Model>, Origin, Reply<message::Model>),
     /// A new notice.
     Notice(Box<notice::Model>, Reply<notice::Model>),
     /// A held message whose quiet hours are over.
@@ -42,6 +46,7 @@ pub enum Job {
         person: String,
         delivered: i64,
         read: i64,
+        origin: Origin,
     },
 }
 
@@ -57,19 +62,87 @@ pub async fn submit(state: &AppState, job: Job) -> Result<(), AppError> {
 
 /// Page cache of the committer's own SQLite connection, KiB.
 const CACHE_KIB: u32 = 64 * 1024;
+/// The write-ahead log's size, in pages, past which a commit of the committer also folds the
+/// log back into the database (SQLite's default is 1,000). The node's checkpointer does that
+/// every second (`db::checkpoint_wal`), off the committer's path; under load a batch alone
+/// writes more than 1,000 pages, and then every commit also waited for a checkpoint and its
+/// two `fsync`s.
+const CHECKPOINT_PAGES: u32 = 16_384;
 
-/// Take batches until shutdown (or until every sender is gone).
+/// Start the committer on a thread of its own, with a runtime of its own.
 ///
-/// On SQLite the committer writes through a connection of its own. SQLite empties a
-/// connection's page cache whenever another connection has written since its last
-/// transaction, so on a pooled connection every batch read its pages anew from the operating
-/// system (a third of a batch's time went to copying them); as the only writer of messages,
-/// its own connection keeps them. PostgreSQL has no such cache, and uses the pool.
-pub async fn run(state: AppState, mut jobs: mpsc::Receiver<Job>) {
-    let own = crate::db::dedicated_sqlite(&state.db, |options| {
-        options.pragma("cache_size", format!("-{CACHE_KIB}"))
-    })
-    .await
+/// Each batch is a dozen round trips to the database, and every one of them wakes the
+/// committer again. On the server's runtime that wake-up queued behind the socket tasks that
+/// the previous batch had just made busy: under load the committer waited there for longer
+/// than the database worked (its SQLite thread was busy 39 % of the time, the batches back to
+/// back). On its own thread it runs the moment its answer is there.
+///
+/// It stops on shutdown, and also when the runtime that started it goes away (a test's), so
+/// that no thread outlives the server it belongs to.
+pub fn start(state: &AppState, jobs: mpsc::Receiver<Job>) {
+    let (alive, owner_gone) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _alive = alive;
+        std::future::pending::<()>().await
+    });
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            tracing::warn!(error = %err, "the committer's runtime failed; it runs on the server's");
+            tokio::spawn(run(state.clone(), jobs, owner_gone));
+            return;
+        }
+    };
+    // The receivers go to the thread once it runs: if it cannot start, they are still here.
+    let (hand_over, handed) = std::sync::mpsc::sync_channel(1);
+    let thread_state = state.clone();
+    let spawned = std::thread::Builder::new()
+        .name("kongjian-committer".to_owned())
+        .spawn(move || {
+            if let Ok((jobs, owner_gone)) = handed.recv() {
+                runtime.block_on(run(thread_state, jobs, owner_gone));
+            }
+        });
+    match spawned {
+        Ok(_) => {
+            let _ = hand_over.send((jobs, owner_gone));
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "the committer's thread failed; it runs on the server's runtime");
+            tokio::spawn(run(state.clone(), jobs, owner_gone));
+        }
+    }
+}
+
+/// Take batches until shutdown (or until every sender, or the runtime that started the
+/// committer, is gone).
+///
+/// The committer writes through connections of its own, made on its own runtime. On SQLite:
+/// SQLite empties a connection's page cache whenever another connection has written since its
+/// last transaction, so on a pooled connection every batch read its pages anew from the
+/// operating system (a third of a batch's time went to copying them); as the only writer of
+/// messages, its own connection keeps them. Its rows come back in one piece rather than fifty
+/// at a time (each piece was another wake-up). On PostgreSQL: one connection of its own.
+async fn run(
+    state: AppState,
+    mut jobs: mpsc::Receiver<Job>,
+    mut owner_gone: oneshot::Receiver<()>,
+) {
+    let own = match state.db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => crate::db::dedicated_postgres(&state.db, 1).await,
+        _ => {
+            crate::db::dedicated_sqlite(&state.db, |options| {
+                options
+                    .pragma("cache_size", format!("-{CACHE_KIB}"))
+                    .pragma("wal_autocheckpoint", CHECKPOINT_PAGES.to_string())
+                    .row_buffer_size(ROW_CHANNEL)
+            })
+            .await
+        }
+    }
     .unwrap_or_else(|err| {
         tracing::warn!(error = %err, "the committer's own connection failed; using the pool");
         None
@@ -80,8 +153,9 @@ pub async fn run(state: AppState, mut jobs: mpsc::Receiver<Job>) {
         let first = tokio::select! {
             job = jobs.recv() => job,
             () = state.shutdown.cancelled() => None,
+            _ = &mut owner_gone => None,
         };
-        let Some(first) = first else { return };
+        let Some(first) = first else { break };
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -91,7 +165,13 @@ pub async fn run(state: AppState, mut jobs: mpsc::Receiver<Job>) {
         }
         commit_batch(&state, db, std::mem::take(&mut batch)).await;
     }
+    if let Some(own) = own {
+        let _ = own.close().await;
+    }
 }
+
+/// Rows a statement of the committer may return at once (a batch's receipts).
+const ROW_CHANNEL: usize = 4 * MAX_BATCH;
 
 /// What a batch wrote: the stored model answering each job (by position), and what to
 /// publish once committed.
@@ -130,7 +210,7 @@ fn fail(jobs: Vec<Job>, err: &DbErr) {
     tracing::error!(error = %err, "storing messages failed");
     for job in jobs {
         match job {
-            Job::Send(_, reply) => {
+            Job::Send(_, _, reply) => {
                 let _ = reply.send(Err(AppError::internal(anyhow::anyhow!("{err}"))));
             }
             Job::Notice(_, reply) => {
@@ -144,7 +224,7 @@ fn fail(jobs: Vec<Job>, err: &DbErr) {
 fn finish(state: &AppState, jobs: Vec<Job>, written: Written) {
     for (job, answer) in jobs.into_iter().zip(written.answers) {
         match (job, answer) {
-            (Job::Send(_, reply), Some(Answer::Message(m))) => {
+            (Job::Send(_, _, reply), Some(Answer::Message(m))) => {
                 let _ = reply.send(Ok(m));
             }
             (Job::Notice(_, reply), Some(Answer::Notice(n))) => {
@@ -198,7 +278,7 @@ async fn stored_nonces(db: &DatabaseConnection, batch: &[Job]) -> Result<Existin
     let mut notice_keys = Vec::new();
     for job in batch {
         match job {
-            Job::Send(m, _) => message_keys.push((m.sender_id.clone(), m.nonce.clone())),
+            Job::Send(m, _, _) => message_keys.push((m.sender_id.clone(), m.nonce.clone())),
             Job::Notice(n, _) => notice_keys.push((n.sender_id.clone(), n.nonce.clone())),
             _ => {}
         }
@@ -236,9 +316,11 @@ async fn write_in(
 ) -> Result<Written, DbErr> {
     let backend = txn.get_database_backend();
     let mut new_messages: Vec<message::Model> = Vec::new();
+    let mut new_origins: Vec<Origin> = Vec::new();
     let mut new_notices: Vec<notice::Model> = Vec::new();
     let mut releases: Vec<String> = Vec::new();
     let mut receipts: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    let mut receipt_origins: HashMap<(String, String), Origin> = HashMap::new();
     // How each job is answered: a replay by what is stored (or by the first job in this batch
     // with the same nonce), a new row by itself once numbered.
     enum Source {
@@ -252,7 +334,7 @@ async fn write_in(
     let mut sources = Vec::with_capacity(batch.len());
     for job in batch {
         let source = match job {
-            Job::Send(model, _) => {
+            Job::Send(model, origin, _) => {
                 let key = (model.sender_id.as_str(), model.nonce.as_str());
                 if let Some(found) = existing.messages.get(&(key.0.to_owned(), key.1.to_owned())) {
                     Source::Stored(Box::new(Answer::Message(found.clone())))
@@ -261,6 +343,7 @@ async fn write_in(
                 } else {
                     seen_messages.insert(key, new_messages.len());
                     new_messages.push((**model).clone());
+                    new_origins.push(*origin);
                     Source::NewMessage(new_messages.len() - 1)
                 }
             }
@@ -285,10 +368,19 @@ async fn write_in(
                 person,
                 delivered,
                 read,
+                origin,
             } => {
-                let entry = receipts
-                    .entry((conversation.clone(), person.clone()))
-                    .or_insert((0, 0));
+                let key = (conversation.clone(), person.clone());
+                // Receipts of one person from two sockets go to both.
+                receipt_origins
+                    .entry(key.clone())
+                    .and_modify(|o| {
+                        if o != origin {
+                            *o = None;
+                        }
+                    })
+                    .or_insert(*origin);
+                let entry = receipts.entry(key).or_insert((0, 0));
                 entry.0 = entry.0.max(*delivered).max(*read);
                 entry.1 = entry.1.max(*read);
                 Source::Nothing
@@ -403,6 +495,10 @@ async fn write_in(
         .filter(|(key, _)| asked.contains(key))
         .map(
             |((conversation, person), (delivered, read))| Delivery::Receipt {
+                origin: receipt_origins
+                    .get(&(conversation.clone(), person.clone()))
+                    .copied()
+                    .flatten(),
                 conversation,
                 person,
                 delivered,
@@ -413,14 +509,14 @@ async fn write_in(
 
     // Publish: one NOTIFY per event for the other nodes, sent by PostgreSQL only on commit.
     let mut deliveries: Vec<Delivery> = Vec::new();
-    for m in &new_messages {
+    for (m, origin) in new_messages.iter().zip(&new_origins) {
         deliveries.push(if m.held {
             Delivery::Held(m.clone())
         } else {
-            Delivery::Message(m.clone())
+            Delivery::Message(m.clone(), *origin)
         });
     }
-    deliveries.extend(released.into_iter().map(Delivery::Message));
+    deliveries.extend(released.into_iter().map(|m| Delivery::Message(m, None)));
     deliveries.extend(
         new_notices
             .iter()

@@ -1,7 +1,9 @@
 //! Telling the sockets, after the commit: on this node through the hub, on the others through
 //! PostgreSQL `NOTIFY` (sent inside the committing transaction, so PostgreSQL delivers it only if
-//! the commit succeeds). One task per node delivers in commit order, so a conversation's
-//! messages reach each socket in `seq` order.
+//! the commit succeeds). Deliveries go out on a few lanes, one task each, so that one core's
+//! worth of socket writes does not hold back the rest; a conversation (or a notice) always
+//! takes the same lane, which delivers in commit order, so its messages reach each socket in
+//! `seq` order.
 
 use std::sync::Arc;
 
@@ -9,6 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Statement};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
+use super::committer::Origin;
 use super::entity::{message, notice};
 use super::hub::Outbound;
 use super::protocol::{NoticeView, ServerFrame};
@@ -23,19 +26,22 @@ const MAX_PAYLOAD: usize = 7_000;
 /// Something committed that sockets should hear about.
 #[derive(Debug, Clone)]
 pub enum Delivery {
-    /// A delivered message (it has its `seq`): to every member.
-    Message(message::Model),
+    /// A delivered message (it has its `seq`): to every member's sockets but the one it was
+    /// sent through (answered with `sent` already).
+    Message(message::Model, Origin),
     /// A message quiet hours hold: to its sender's devices only.
     Held(message::Model),
     /// An edit or a recall: to every member.
     Updated(message::Model),
     Notice(notice::Model),
     Reminder(notice::Model),
+    /// To every member's sockets but the one it came through.
     Receipt {
         conversation: String,
         person: String,
         delivered: i64,
         read: i64,
+        origin: Origin,
     },
     /// The daily digest of one person who chose it.
     Digest(String),
@@ -91,7 +97,7 @@ enum Event {
 impl Delivery {
     fn event(&self) -> Event {
         match self {
-            Delivery::Message(m) => Event::Message { id: m.id.clone() },
+            Delivery::Message(m, _) => Event::Message { id: m.id.clone() },
             Delivery::Held(m) => Event::Held { id: m.id.clone() },
             Delivery::Updated(m) => Event::Updated { id: m.id.clone() },
             Delivery::Notice(n) => Event::Notice { id: n.id.clone() },
@@ -104,6 +110,7 @@ impl Delivery {
                 person,
                 delivered,
                 read,
+                ..
             } => Event::Receipt {
                 conversation: conversation.clone(),
                 person: person.clone(),
@@ -136,12 +143,46 @@ struct Envelope {
     events: Vec<Event>,
 }
 
-/// Queue deliveries for this node's sockets (in order).
+/// How many delivery lanes a node runs: one per core, at most eight.
+pub fn lanes() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+impl Delivery {
+    /// What orders this delivery: those with the same key take the same lane.
+    fn key(&self) -> &str {
+        match self {
+            Delivery::Message(m, _) | Delivery::Held(m) | Delivery::Updated(m) => {
+                &m.conversation_id
+            }
+            Delivery::Notice(n) | Delivery::Reminder(n) => &n.id,
+            Delivery::Receipt { conversation, .. } => conversation,
+            Delivery::Digest(person) => person,
+            Delivery::NoticeReceipt { notice, .. } => notice,
+        }
+    }
+}
+
+/// Queue deliveries for this node's sockets (in order within each conversation or notice).
 pub fn publish(state: &AppState, deliveries: Vec<Delivery>) {
-    if deliveries.is_empty() {
+    let lanes = &state.messaging.deliveries;
+    if deliveries.is_empty() || lanes.is_empty() {
         return;
     }
-    let _ = state.messaging.deliveries.send(deliveries);
+    if lanes.len() == 1 {
+        let _ = lanes[0].send(deliveries);
+        return;
+    }
+    let mut split: Vec<Vec<Delivery>> = lanes.iter().map(|_| Vec::new()).collect();
+    for delivery in deliveries {
+        let lane = xxhash_rust::xxh3::xxh3_64(delivery.key().as_bytes()) % lanes.len() as u64;
+        split[lane as usize].push(delivery);
+    }
+    for (lane, batch) in lanes.iter().zip(split) {
+        if !batch.is_empty() {
+            let _ = lane.send(batch);
+        }
+    }
 }
 
 /// Inside the committing transaction on PostgreSQL: tell the other nodes.
@@ -183,7 +224,7 @@ pub async fn notify_other_nodes(
     Ok(())
 }
 
-/// Deliver queued deliveries to this node's sockets until shutdown.
+/// Deliver one lane's deliveries to this node's sockets until shutdown.
 pub async fn run(state: AppState, mut queue: mpsc::UnboundedReceiver<Vec<Delivery>>) {
     loop {
         let batch = tokio::select! {
@@ -202,8 +243,8 @@ pub async fn run(state: AppState, mut queue: mpsc::UnboundedReceiver<Vec<Deliver
 async fn deliver(state: &AppState, delivery: Delivery) -> Result<(), DbErr> {
     let hub = &state.messaging.hub;
     match delivery {
-        Delivery::Message(m) => message_to_members(state, &m, false).await?,
-        Delivery::Updated(m) => message_to_members(state, &m, true).await?,
+        Delivery::Message(m, origin) => message_to_members(state, &m, false, origin).await?,
+        Delivery::Updated(m) => message_to_members(state, &m, true, None).await?,
         Delivery::Held(m) => {
             let view = views::message(state, &m, true).await?;
             let frame = ServerFrame::Message(&view).encode();
@@ -251,6 +292,7 @@ async fn deliver(state: &AppState, delivery: Delivery) -> Result<(), DbErr> {
             person,
             delivered,
             read,
+            origin,
         } => {
             let members = super::conversations::members(state, &conversation).await?;
             let who = views::sender(state, &person).await?;
@@ -264,7 +306,11 @@ async fn deliver(state: &AppState, delivery: Delivery) -> Result<(), DbErr> {
                 .encode(),
             );
             for member in members.iter() {
-                hub.send(member, &frame);
+                if *member == person {
+                    hub.send_except(member, &frame, origin);
+                } else {
+                    hub.send(member, &frame);
+                }
             }
         }
         Delivery::NoticeReceipt {
@@ -303,6 +349,7 @@ async fn message_to_members(
     state: &AppState,
     m: &message::Model,
     updated: bool,
+    origin: Origin,
 ) -> Result<(), DbErr> {
     let Some(seq) = m.seq else { return Ok(()) };
     let members = super::conversations::members(state, &m.conversation_id).await?;
@@ -340,14 +387,11 @@ async fn message_to_members(
     };
     let hub = &state.messaging.hub;
     for member in members.iter() {
-        hub.send(
-            member,
-            if *member == m.sender_id {
-                &own
-            } else {
-                &others
-            },
-        );
+        if *member == m.sender_id {
+            hub.send_except(member, &own, origin);
+        } else {
+            hub.send(member, &others);
+        }
     }
     Ok(())
 }
@@ -457,7 +501,7 @@ async fn from_other_node(state: &AppState, payload: &str) -> Result<(), DbErr> {
             Event::Message { id } => message::Entity::find_by_id(id)
                 .one(&state.db)
                 .await?
-                .map(Delivery::Message),
+                .map(|m| Delivery::Message(m, None)),
             Event::Held { id } => message::Entity::find_by_id(id)
                 .one(&state.db)
                 .await?
@@ -485,6 +529,7 @@ async fn from_other_node(state: &AppState, payload: &str) -> Result<(), DbErr> {
                 person,
                 delivered,
                 read,
+                origin: None,
             }),
             Event::NoticeReceipt {
                 notice,

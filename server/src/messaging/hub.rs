@@ -72,7 +72,8 @@ impl Default for Hub {
 pub struct Registration {
     hub: Arc<Hub>,
     person_id: String,
-    id: u64,
+    /// The socket's number on this node.
+    pub id: u64,
     pub socket: Arc<Socket>,
 }
 
@@ -145,9 +146,24 @@ impl Hub {
         self.send_with(person_id, || frame.clone())
     }
 
+    /// Like [`Hub::send`], but not to the socket `except` (the one a send or a receipt came
+    /// through, which has its answer).
+    pub fn send_except(&self, person_id: &str, frame: &Outbound, except: Option<u64>) -> usize {
+        self.write(person_id, || frame.clone(), except)
+    }
+
     /// Write the frame `make` builds to every socket of `person_id`, building it only when
     /// they have one; returns how many took it.
     pub fn send_with(&self, person_id: &str, make: impl FnOnce() -> Outbound) -> usize {
+        self.write(person_id, make, None)
+    }
+
+    fn write(
+        &self,
+        person_id: &str,
+        make: impl FnOnce() -> Outbound,
+        except: Option<u64>,
+    ) -> usize {
         let mut shard = self.lock(person_id);
         let Some(conns) = shard.people.get_mut(person_id) else {
             return 0;
@@ -155,6 +171,9 @@ impl Hub {
         let frame = make();
         let mut delivered = 0;
         conns.retain(|conn| {
+            if Some(conn.id) == except {
+                return true;
+            }
             let kept = conn.socket.deliver(&frame);
             delivered += usize::from(kept);
             kept

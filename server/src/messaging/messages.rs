@@ -93,6 +93,8 @@ pub struct Draft<'a> {
     pub body: &'a str,
     pub nonce: &'a str,
     pub attachments: &'a [String],
+    /// The socket it came through, if it came through one.
+    pub origin: committer::Origin,
 }
 
 /// Check a message's text and attachments (shared with notices).
@@ -169,7 +171,7 @@ pub async fn send(
         recalled_at: None,
     };
     let (reply, answer) = oneshot::channel();
-    committer::submit(state, Job::Send(Box::new(model), reply)).await?;
+    committer::submit(state, Job::Send(Box::new(model), draft.origin, reply)).await?;
     answer
         .await
         .map_err(|_| AppError::new(ErrorCode::Unavailable))?
@@ -316,6 +318,7 @@ pub async fn receipt(
     conversation: &str,
     delivered: i64,
     read: i64,
+    origin: committer::Origin,
 ) -> Result<(), AppError> {
     // From the member cache: receipts come with every message, and must not cost a query each.
     if !super::conversations::is_member(state, conversation, &caller.id).await? {
@@ -328,6 +331,7 @@ pub async fn receipt(
             person: caller.id.clone(),
             delivered,
             read,
+            origin,
         },
     )
     .await

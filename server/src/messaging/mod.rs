@@ -51,7 +51,8 @@ pub struct Messaging {
     /// Distinguishes this node's events from other nodes' on the shared channel.
     pub node_id: String,
     pub(crate) jobs: mpsc::Sender<committer::Job>,
-    pub(crate) deliveries: mpsc::UnboundedSender<Vec<deliver::Delivery>>,
+    /// The delivery lanes (see `deliver::publish`).
+    pub(crate) deliveries: Box<[mpsc::UnboundedSender<Vec<deliver::Delivery>>]>,
     /// Taken by [`start`].
     receivers: Mutex<Option<Receivers>>,
     pub(crate) limits: limits::Buckets,
@@ -79,7 +80,7 @@ pub struct Messaging {
 
 struct Receivers {
     jobs: mpsc::Receiver<committer::Job>,
-    deliveries: mpsc::UnboundedReceiver<Vec<deliver::Delivery>>,
+    deliveries: Vec<mpsc::UnboundedReceiver<Vec<deliver::Delivery>>>,
 }
 
 fn short_lived<K, V>(ttl: Duration) -> moka::sync::Cache<K, V>
@@ -102,12 +103,14 @@ impl Default for Messaging {
 impl Messaging {
     pub fn new() -> Self {
         let (jobs, jobs_rx) = mpsc::channel(JOB_QUEUE);
-        let (deliveries, deliveries_rx) = mpsc::unbounded_channel();
+        let (deliveries, deliveries_rx): (Vec<_>, Vec<_>) = (0..deliver::lanes())
+            .map(|_| mpsc::unbounded_channel())
+            .unzip();
         Messaging {
             hub: Arc::new(hub::Hub::default()),
             node_id: uuid::Uuid::new_v4().to_string(),
             jobs,
-            deliveries,
+            deliveries: deliveries.into(),
             receivers: Mutex::new(Some(Receivers {
                 jobs: jobs_rx,
                 deliveries: deliveries_rx,
@@ -152,8 +155,10 @@ pub fn start(state: &AppState) {
     else {
         return;
     };
-    tokio::spawn(committer::run(state.clone(), receivers.jobs));
-    tokio::spawn(deliver::run(state.clone(), receivers.deliveries));
+    committer::start(state, receivers.jobs);
+    for lane in receivers.deliveries {
+        tokio::spawn(deliver::run(state.clone(), lane));
+    }
     tokio::spawn(deliver::listen(state.clone()));
     tokio::spawn(release::run(state.clone()));
     tokio::spawn(release::close_retired(state.clone()));

@@ -317,6 +317,7 @@ async fn send(
         body: &body.body,
         nonce: &body.nonce,
         attachments: &body.attachments,
+        origin: None,
     };
     let started = state.clock.now();
     let m = messages::send(&state, &caller.person, draft).await?;
@@ -360,7 +361,7 @@ async fn read_conversation(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<ReadBody>,
 ) -> Result<Response, AppError> {
-    messages::receipt(&state, &caller.person, &id, body.seq, body.seq).await?;
+    messages::receipt(&state, &caller.person, &id, body.seq, body.seq, None).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

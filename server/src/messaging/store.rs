@@ -69,26 +69,26 @@ impl Sql {
 /// Statement sizes: a batch is cut into pieces of these many rows (padded up to the next one),
 /// so the same few SQL texts recur and stay prepared; a fresh text per batch cost more to plan
 /// than to run.
-const SHAPES: [usize; 5] = [1, 4, 16, 64, 256];
+const SHAPES: [usize; 6] = [1, 4, 16, 64, 256, 1024];
 
-/// The pieces a run of `n` rows is cut into: as many of the largest shape as fit, the rest in
-/// one piece padded to the next shape.
+/// Padding rows worth one statement less: a padding row costs an index probe, a statement a
+/// round trip to the database.
+const PAD_AT_MOST: usize = 64;
+
+/// The pieces a run of `n` rows is cut into: the largest shape that fits, again and again,
+/// except that a rest a little short of a shape is padded up to it.
 pub fn pieces(n: usize) -> Vec<(usize, usize)> {
-    let largest = SHAPES[SHAPES.len() - 1];
     let mut out = Vec::new();
     let mut start = 0;
-    while n - start >= largest {
-        out.push((start, largest));
-        start += largest;
-    }
-    if start < n {
+    while start < n {
         let rest = n - start;
-        let shape = SHAPES
-            .iter()
-            .copied()
-            .find(|s| *s >= rest)
-            .unwrap_or(largest);
+        let fits = SHAPES.iter().copied().rfind(|s| *s <= rest).unwrap_or(1);
+        let shape = match SHAPES.iter().copied().find(|s| *s >= rest) {
+            Some(next) if next - rest <= PAD_AT_MOST => next,
+            _ => fits,
+        };
         out.push((start, shape));
+        start += shape.min(rest);
     }
     out
 }
@@ -274,6 +274,8 @@ mod tests {
         assert_eq!(pieces(1), vec![(0, 1)]);
         assert_eq!(pieces(3), vec![(0, 4)]);
         assert_eq!(pieces(300), vec![(0, 256), (256, 64)]);
+        assert_eq!(pieces(1100), vec![(0, 1024), (1024, 64), (1088, 16)]);
+        assert_eq!(pieces(2048), vec![(0, 1024), (1024, 1024)]);
         let sizes: Vec<usize> = insert_pieces(&[0; 86]).iter().map(|p| p.len()).collect();
         assert_eq!(sizes, [64, 16, 4, 1, 1]);
     }

@@ -99,6 +99,8 @@ struct Conn {
     person: Arc<person::Model>,
     lang: Lang,
     socket: Arc<Socket>,
+    /// The socket's number in the hub: its own sends and receipts are not echoed to it.
+    origin: u64,
     /// Made on the first send: most sockets (families reading) never send.
     sending: Option<Pending>,
 }
@@ -111,6 +113,7 @@ async fn run(state: AppState, person: person::Model, lang: Lang, ws: WebSocket) 
         person: Arc::new(person),
         lang,
         socket,
+        origin: registration.id,
         sending: None,
     };
     // Boxed: the first frame's queries are large futures an idle socket should not carry.
@@ -259,12 +262,14 @@ impl Conn {
             } => {
                 // Answered when committed; meanwhile the socket goes on reading and writing.
                 let (state, person, lang) = (self.state.clone(), self.person.clone(), self.lang);
+                let origin = Some(self.origin);
                 let answer = async move {
                     let draft = Draft {
                         conversation: &conversation,
                         body: &body,
                         nonce: &nonce,
                         attachments: &attachments,
+                        origin,
                     };
                     match messages::send(&state, &person, draft).await {
                         Ok(m) => ServerFrame::Sent {
@@ -284,10 +289,12 @@ impl Conn {
                 return Ok(());
             }
             ClientFrame::Delivered { conversation, seq } => {
-                messages::receipt(&self.state, &self.person, &conversation, seq, 0).await
+                let origin = Some(self.origin);
+                messages::receipt(&self.state, &self.person, &conversation, seq, 0, origin).await
             }
             ClientFrame::Read { conversation, seq } => {
-                messages::receipt(&self.state, &self.person, &conversation, seq, seq).await
+                let origin = Some(self.origin);
+                messages::receipt(&self.state, &self.person, &conversation, seq, seq, origin).await
             }
             ClientFrame::NoticeRead { notice } => {
                 confirmations::mark_read(&self.state, &self.person, &notice).await

@@ -380,6 +380,39 @@ on_both_databases! {
 }
 
 on_both_databases! {
+    async fn a_socket_is_not_echoed_its_own_send_or_receipt_but_the_persons_other_sockets_are(app) {
+        district(&app).await;
+        let parent = token(&app, "p1").await;
+        let teacher = token(&app, "t1").await;
+        let (_, conv) = post(&app, &parent, "/api/v1/conversations", json!({"with": "t1"})).await;
+        let id = conv["id"].as_str().unwrap().to_owned();
+        let (mut phone, _) = connect(&app, &parent).await;
+        let (mut laptop, _) = connect(&app, &parent).await;
+        let (mut desk, _) = connect(&app, &teacher).await;
+        let (mut tablet, _) = connect(&app, &teacher).await;
+
+        self::send(&mut phone, json!({"type": "send", "conversation": id, "body": "老师好", "nonce": "echo-1"})).await;
+        let sent = expect(&mut phone, "sent").await;
+        assert_eq!(sent["seq"], 1);
+        let mirrored = expect(&mut laptop, "message").await;
+        assert_eq!(mirrored["seq"], 1);
+        assert_eq!(mirrored["nonce"], "echo-1", "the sender's other socket matches it to the send");
+        assert_eq!(expect(&mut desk, "message").await["seq"], 1);
+        assert_eq!(expect(&mut tablet, "message").await["seq"], 1);
+
+        self::send(&mut desk, json!({"type": "read", "conversation": id, "seq": 1})).await;
+        let seen = expect(&mut phone, "receipt").await;
+        assert_eq!((seen["person"].as_str(), seen["read"].as_i64()), (Some("t1"), Some(1)));
+        let elsewhere = expect(&mut tablet, "receipt").await;
+        assert_eq!(elsewhere["person"], "t1", "the teacher's other device clears its badge");
+        assert_eq!(elsewhere["read"], 1);
+        // What each socket sent itself never comes back to it.
+        nothing(&mut phone, "message", 300).await;
+        nothing(&mut desk, "receipt", 300).await;
+    }
+}
+
+on_both_databases! {
     async fn a_reconnecting_client_receives_what_it_missed_in_order(app) {
         district(&app).await;
         let parent = token(&app, "p1").await;

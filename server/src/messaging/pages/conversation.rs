@@ -132,7 +132,7 @@ async fn show(
         // The newest page is on the reader's screen: read. A failed receipt costs a badge,
         // not the page.
         let seq = conv.last_seq;
-        if let Err(err) = messages::receipt(state, me, id, seq, seq).await {
+        if let Err(err) = messages::receipt(state, me, id, seq, seq, None).await {
             tracing::warn!(error = %err, "marking a conversation read failed");
         }
     }
@@ -275,6 +275,7 @@ pub(super) async fn send(
         body: &fields.body,
         nonce: &fields.nonce,
         attachments: &[],
+        origin: None,
     };
     match messages::send(&state, me, draft).await {
         Ok(m) => Ok(see_other(&format!(
