@@ -132,7 +132,9 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// on a connection of the pool. Left to itself, SQLite checkpoints inside whichever commit
 /// takes the log past 1,000 pages: under load that is the messaging committer's, and every
 /// message and notice of that batch waited for the checkpoint. A passive checkpoint waits for
-/// no reader or writer; the commit that crosses the threshold now finds the work done.
+/// no reader or writer; the commit that crosses the threshold now finds the work done (and
+/// the committer's own connection only checkpoints far past it, see `CHECKPOINT_PAGES` in
+/// `messaging::committer`).
 pub async fn checkpoint_wal(db: DatabaseConnection, shutdown: tokio_util::sync::CancellationToken) {
     if db.get_database_backend() != DatabaseBackend::Sqlite {
         return;

@@ -24,8 +24,8 @@ use crate::state::AppState;
 
 /// Most jobs taken into one transaction.
 const MAX_BATCH: usize = 8192;
-/// Rows per multi-row INSERT (12 columns each, well under both databases' parameter limits).
-const INSERT_CHUNK: usize = 400;
+/// Ids per `IN (…)` list when released messages are read back.
+const IN_LIST: usize = 400;
 
 pub type Reply<T> = oneshot::Sender<Result<T, AppError>>;
 
@@ -405,7 +405,7 @@ async fn write_in(
         }
     }
     let mut released: Vec<message::Model> = Vec::new();
-    for chunk in claimed.chunks(INSERT_CHUNK) {
+    for chunk in claimed.chunks(IN_LIST) {
         released.extend(
             message::Entity::find()
                 .filter(message::Column::Id.is_in(chunk.iter().cloned()))
