@@ -85,28 +85,22 @@ pub fn start(state: &AppState, jobs: mpsc::Receiver<Job>) {
         let _alive = alive;
         std::future::pending::<()>().await
     });
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            tracing::warn!(error = %err, "the committer's runtime failed; it runs on the server's");
-            tokio::spawn(run(state.clone(), jobs, owner_gone));
-            return;
-        }
-    };
     // The receivers go to the thread once it runs: if it cannot start, they are still here.
     let (hand_over, handed) = std::sync::mpsc::sync_channel(1);
     let thread_state = state.clone();
-    let spawned = std::thread::Builder::new()
-        .name("kongjian-committer".to_owned())
-        .spawn(move || {
-            if let Ok((jobs, owner_gone)) = handed.recv() {
-                runtime.block_on(run(thread_state, jobs, owner_gone));
-            }
+    let started = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .and_then(|runtime| {
+            std::thread::Builder::new()
+                .name("kongjian-committer".to_owned())
+                .spawn(move || {
+                    if let Ok((jobs, owner_gone)) = handed.recv() {
+                        runtime.block_on(run(thread_state, jobs, owner_gone));
+                    }
+                })
         });
-    match spawned {
+    match started {
         Ok(_) => {
             let _ = hand_over.send((jobs, owner_gone));
         }

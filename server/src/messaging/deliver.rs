@@ -95,6 +95,19 @@ enum Event {
 }
 
 impl Delivery {
+    /// What orders this delivery: those with the same key take the same lane.
+    fn key(&self) -> &str {
+        match self {
+            Delivery::Message(m, _) | Delivery::Held(m) | Delivery::Updated(m) => {
+                &m.conversation_id
+            }
+            Delivery::Notice(n) | Delivery::Reminder(n) => &n.id,
+            Delivery::Receipt { conversation, .. } => conversation,
+            Delivery::Digest(person) => person,
+            Delivery::NoticeReceipt { notice, .. } => notice,
+        }
+    }
+
     fn event(&self) -> Event {
         match self {
             Delivery::Message(m, _) => Event::Message { id: m.id.clone() },
@@ -146,21 +159,6 @@ struct Envelope {
 /// How many delivery lanes a node runs: one per core, at most eight.
 pub fn lanes() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
-}
-
-impl Delivery {
-    /// What orders this delivery: those with the same key take the same lane.
-    fn key(&self) -> &str {
-        match self {
-            Delivery::Message(m, _) | Delivery::Held(m) | Delivery::Updated(m) => {
-                &m.conversation_id
-            }
-            Delivery::Notice(n) | Delivery::Reminder(n) => &n.id,
-            Delivery::Receipt { conversation, .. } => conversation,
-            Delivery::Digest(person) => person,
-            Delivery::NoticeReceipt { notice, .. } => notice,
-        }
-    }
 }
 
 /// Queue deliveries for this node's sockets (in order within each conversation or notice).
@@ -305,12 +303,9 @@ async fn deliver(state: &AppState, delivery: Delivery) -> Result<(), DbErr> {
                 }
                 .encode(),
             );
+            // Socket numbers are unique on the node: only the receipt's own socket is skipped.
             for member in members.iter() {
-                if *member == person {
-                    hub.send_except(member, &frame, origin);
-                } else {
-                    hub.send(member, &frame);
-                }
+                hub.send_except(member, &frame, origin);
             }
         }
         Delivery::NoticeReceipt {
