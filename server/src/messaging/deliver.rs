@@ -403,8 +403,14 @@ async fn notice_to_audience(state: &AppState, n: &notice::Model) -> Result<(), D
         return Ok(());
     };
     let hub = &state.messaging.hub;
+    // An urgent notice goes live to everyone.
+    let digest = if n.urgent {
+        Default::default()
+    } else {
+        super::settings::digest_choosers(state).await?
+    };
     for (guardian, _) in audience.guardians.iter() {
-        if !n.urgent && super::settings::wants_digest(state, guardian).await? {
+        if digest.contains(guardian) {
             continue;
         }
         // Built only for a parent with a socket here.
@@ -429,7 +435,7 @@ async fn notice_to_audience(state: &AppState, n: &notice::Model) -> Result<(), D
     let plain = Outbound::Frame(whole.clone());
     if n.include_students {
         for pupil in &audience.pupils {
-            if n.urgent || !super::settings::wants_digest(state, &pupil.id).await? {
+            if !digest.contains(&pupil.id) {
                 hub.send(&pupil.id, &plain);
             }
         }

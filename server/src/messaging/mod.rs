@@ -68,6 +68,8 @@ pub struct Messaging {
     pub(crate) allowed: moka::sync::Cache<(String, String), ()>,
     /// Notice audiences as frames name them ("kind:id:grade" → kind, sourcedId, title).
     pub(crate) labels: moka::sync::Cache<String, protocol::AudienceRef>,
+    /// Class sourcedId → the id of the active class it names (None: no such active class).
+    pub(crate) classes: moka::sync::Cache<String, Option<String>>,
     /// Resolved notice audiences.
     pub(crate) audiences: moka::sync::Cache<String, Arc<audience::Audience>>,
     /// School id → quiet hours.
@@ -123,6 +125,7 @@ impl Messaging {
             allowed: short_lived(ROSTER_TTL),
             family: short_lived(ROSTER_TTL),
             posters: short_lived(ROSTER_TTL),
+            classes: short_lived(ROSTER_TTL),
             audiences: short_lived(ROSTER_TTL),
             labels: short_lived(ROSTER_TTL),
             names: short_lived(ROSTER_TTL),
@@ -135,6 +138,7 @@ impl Messaging {
     pub fn clear(&self) {
         self.allowed.invalidate_all();
         self.audiences.invalidate_all();
+        self.classes.invalidate_all();
         self.family.invalidate_all();
         self.labels.invalidate_all();
         self.names.invalidate_all();

@@ -36,6 +36,21 @@ pub struct NewNotice {
     pub acknowledge_named_pupils: bool,
 }
 
+/// The id of the active class `sourced_id` names, if any.
+pub async fn class_id(state: &AppState, sourced_id: &str) -> Result<Option<String>, DbErr> {
+    if let Some(found) = state.messaging.classes.get(sourced_id) {
+        return Ok(found);
+    }
+    let found = relations::class_by_sourced_id(&state.db, sourced_id)
+        .await?
+        .map(|c| c.id);
+    state
+        .messaging
+        .classes
+        .insert(sourced_id.to_owned(), found.clone());
+    Ok(found)
+}
+
 /// Who may post to a target: a class's teachers and its school's administrators; a grade or a
 /// school only its administrators. Returns the school the notice belongs to.
 async fn may_post(

@@ -22,7 +22,6 @@ use crate::auth::client::ClientInfo;
 use crate::error::{AppError, ErrorCode};
 use crate::http::json::JsonBody;
 use crate::http::openapi::{Binary, ErrorBody, answers};
-use crate::people::relations;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -522,13 +521,13 @@ async fn post_class_notice(
             .with_arg("field", "grade")
             .with_arg("hint", "班级通知不分年级 / a class notice has no grade"));
     }
-    let class = relations::class_by_sourced_id(&state.db, &class)
+    let class = notices::class_id(&state, &class)
         .await?
         .ok_or_else(AppError::not_found)?;
     let n = notices::post(
         &state,
         &caller.person,
-        Target::Class(class.id),
+        Target::Class(class),
         body.into_new(),
     )
     .await?;

@@ -130,29 +130,28 @@ pub async fn set_quiet_hours(
     self::school(state, caller, sourced_id).await
 }
 
-/// Whether `person` chose a daily digest instead of live delivery. Every delivery asks, so the
-/// answer comes from the set of everyone who chose it (few), read in one query and kept per
-/// node for a few seconds.
-pub async fn wants_digest(state: &AppState, person: &str) -> Result<bool, DbErr> {
+/// Everyone who chose a daily digest instead of live delivery. Every delivery asks, so the
+/// answer is the set of them all (few), read in one query and kept per node for a few seconds;
+/// a notice asks once for all its recipients.
+pub async fn digest_choosers(
+    state: &AppState,
+) -> Result<std::sync::Arc<std::collections::HashSet<String>>, DbErr> {
     use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
-    let chosen = match state.messaging.digest.get(&()) {
-        Some(set) => set,
-        None => {
-            let set: std::collections::HashSet<String> = message_prefs::Entity::find()
-                .filter(message_prefs::Column::Digest.eq(true))
-                .select_only()
-                .column(message_prefs::Column::PersonId)
-                .into_tuple::<String>()
-                .all(&state.db)
-                .await?
-                .into_iter()
-                .collect();
-            let set = std::sync::Arc::new(set);
-            state.messaging.digest.insert((), set.clone());
-            set
-        }
-    };
-    Ok(chosen.contains(person))
+    if let Some(set) = state.messaging.digest.get(&()) {
+        return Ok(set);
+    }
+    let set: std::collections::HashSet<String> = message_prefs::Entity::find()
+        .filter(message_prefs::Column::Digest.eq(true))
+        .select_only()
+        .column(message_prefs::Column::PersonId)
+        .into_tuple::<String>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .collect();
+    let set = std::sync::Arc::new(set);
+    state.messaging.digest.insert((), set.clone());
+    Ok(set)
 }
 
 /// The local time the daily digest goes out.

@@ -65,7 +65,7 @@ pub async fn upgrade(
         .max_write_buffer_size(super::socket::MAX_BUFFER)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .on_upgrade(move |socket| run(state, Arc::unwrap_or_clone(caller.person), lang, socket)))
+        .on_upgrade(move |socket| run(state, caller.person, lang, socket)))
 }
 
 fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
@@ -105,47 +105,59 @@ struct Conn {
     sending: Option<Pending>,
 }
 
-async fn run(state: AppState, person: person::Model, lang: Lang, ws: WebSocket) {
+/// The socket's task. Registered before the task's future is made, so that the future holds
+/// only what the socket needs while it lives (an `async fn`'s arguments would stay in it after
+/// being moved out: the websocket and the person again, a sixth of an idle connection's memory).
+fn run(
+    state: AppState,
+    person: Arc<person::Model>,
+    lang: Lang,
+    ws: WebSocket,
+) -> impl Future<Output = ()> + Send + 'static {
     let registration = state.messaging.hub.register(&person.id, ws);
-    let socket = registration.socket.clone();
-    let mut conn = Conn {
-        state: state.clone(),
-        person: Arc::new(person),
+    let conn = Conn {
+        state,
+        person,
         lang,
-        socket,
+        socket: registration.socket.clone(),
         origin: registration.id,
         sending: None,
     };
-    // Boxed: the first frame's queries are large futures an idle socket should not carry.
-    let code = match Box::pin(conn.ready()).await {
-        Ok(()) => conn.serve().await,
-        Err(Gone) => None,
-    };
-    // Out of the hub first: nothing more is written behind the close frame.
-    drop(registration);
-    if let Some(code) = code {
-        let reason = match code {
-            CLOSE_TOO_SLOW => "too slow",
-            super::hub::CLOSE_RETIRED => "retired",
-            super::hub::CLOSE_SIGNED_OUT => "signed out",
-            super::hub::CLOSE_GOING_AWAY => "server shutting down",
-            1008 => "no heartbeat",
-            _ => "resume",
-        };
-        let close = Message::Close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(reason),
-        }));
-        // A client that reads nothing more does not keep the task: what waits before the
-        // close frame gets a few seconds to go out.
-        let _ = tokio::time::timeout(CLOSE_WAIT, conn.socket.send_control(close)).await;
-    }
+    conn.run(registration)
 }
 
 /// How long a closing socket waits for its last frames to go out.
 const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Conn {
+    async fn run(mut self, registration: super::hub::Registration) {
+        // Boxed: the first frame's queries are large futures an idle socket should not carry.
+        let code = match Box::pin(self.ready()).await {
+            Ok(()) => self.serve().await,
+            Err(Gone) => None,
+        };
+        // Out of the hub first: nothing more is written behind the close frame.
+        drop(registration);
+        if let Some(code) = code {
+            let reason = match code {
+                CLOSE_TOO_SLOW => "too slow",
+                super::hub::CLOSE_RETIRED => "retired",
+                super::hub::CLOSE_SIGNED_OUT => "signed out",
+                super::hub::CLOSE_GOING_AWAY => "server shutting down",
+                1008 => "no heartbeat",
+                _ => "resume",
+            };
+            let close = Message::Close(Some(CloseFrame {
+                code,
+                reason: Utf8Bytes::from_static(reason),
+            }));
+            // A client that reads nothing more does not keep the task: what waits before the
+            // close frame gets a few seconds to go out. (Boxed, like the first frame's work.)
+            let closing = tokio::time::timeout(CLOSE_WAIT, self.socket.send_control(close));
+            let _ = Box::pin(closing).await;
+        }
+    }
+
     async fn ready(&mut self) -> Result<(), Gone> {
         let unread = match unread(&self.state, &self.person).await {
             Ok(unread) => unread,
@@ -167,14 +179,16 @@ impl Conn {
         // Ping every `heartbeat`; a peer silent for three of them (not even a pong) is dead.
         let every = self.state.config.heartbeat;
         let silence_limit = every * 3;
-        let mut ping = tokio::time::interval_at(Instant::now() + every, every);
         let mut heard = Instant::now();
+        let mut next_ping = heard + every;
         // Until the client's first frame (normally `resume`) has been answered, live messages
         // wait in the socket, so a catch-up is never overtaken by newer messages; a client
         // that does not resume gets them after `HOLD` at most.
-        let hold = tokio::time::sleep(HOLD);
-        tokio::pin!(hold);
+        let hold_until = heard + HOLD;
         let mut holding = true;
+        // One timer for both deadlines (each timer is memory every idle socket carries).
+        let timer = tokio::time::sleep_until(hold_until.min(next_ping));
+        tokio::pin!(timer);
         let socket = self.socket.clone();
         loop {
             let read = self.sending.as_ref().map_or(0, FuturesUnordered::len) < SENDS_IN_FLIGHT;
@@ -196,7 +210,8 @@ impl Conn {
                             }
                         }
                         Message::Binary(_) => {
-                            let _ = self.error(AppError::new(ErrorCode::UnsupportedMediaType), None).await;
+                            let refused = AppError::new(ErrorCode::UnsupportedMediaType);
+                            let _ = Box::pin(self.error(refused, None)).await;
                         }
                         Message::Close(_) => return None,
                         Message::Ping(_) | Message::Pong(_) => {}
@@ -209,24 +224,30 @@ impl Conn {
                         }
                     }
                 }
-                () = &mut hold, if holding => {
-                    holding = false;
-                    if socket.live().is_err() {
-                        return None;
-                    }
-                }
                 Some(answer) = next_answer(&mut self.sending) => {
                     if socket.send_frame(answer).await.is_err() {
                         return None;
                     }
                 }
-                _ = ping.tick() => {
-                    if heard.elapsed() > silence_limit {
-                        return Some(1008);
+                () = &mut timer => {
+                    let now = Instant::now();
+                    if holding && now >= hold_until {
+                        holding = false;
+                        if socket.live().is_err() {
+                            return None;
+                        }
                     }
-                    if socket.send_control(Message::Ping(Default::default())).await.is_err() {
-                        return None;
+                    if now >= next_ping {
+                        if heard.elapsed() > silence_limit {
+                            return Some(1008);
+                        }
+                        if socket.send_control(Message::Ping(Default::default())).await.is_err() {
+                            return None;
+                        }
+                        next_ping = now + every;
                     }
+                    let next = if holding { hold_until.min(next_ping) } else { next_ping };
+                    timer.as_mut().reset(next);
                 }
             }
         }

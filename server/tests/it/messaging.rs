@@ -183,6 +183,53 @@ on_both_databases! {
 }
 
 on_both_databases! {
+    async fn a_notice_retried_with_its_nonce_is_stored_and_delivered_once(app) {
+        district(&app).await;
+        let teacher = token(&app, "t1").await;
+        let (mut p1, _) = connect(&app, &token(&app, "p1").await).await;
+        let mut body = notice("运动会", "周四运动会，请穿运动鞋。", false);
+        body["nonce"] = json!("sports-day");
+        // Retries racing each other (some land in one group commit, some in the next) and
+        // notices of their own beside them.
+        let posts = (0..8).map(|i| {
+            let (app, teacher) = (&app, &teacher);
+            let body = if i % 2 == 0 {
+                body.clone()
+            } else {
+                let mut other = notice(&format!("通知{i}"), "内容", false);
+                other["nonce"] = json!(format!("other-{i}"));
+                other
+            };
+            async move { post(app, teacher, "/api/v1/classes/k1/notices", body).await }
+        });
+        let answers = futures::future::join_all(posts).await;
+        let mut retried = std::collections::HashSet::new();
+        let mut others = std::collections::HashSet::new();
+        for (i, (status, posted)) in answers.iter().enumerate() {
+            assert_eq!(*status, StatusCode::CREATED, "{posted}");
+            let id = posted["id"].as_str().unwrap().to_owned();
+            if i % 2 == 0 { retried.insert(id); } else { others.insert(id); }
+        }
+        assert_eq!(retried.len(), 1, "every retry is answered with the one stored notice");
+        assert_eq!(others.len(), 4);
+        let (status, again) = post(&app, &teacher, "/api/v1/classes/k1/notices", body).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert!(retried.contains(again["id"].as_str().unwrap()), "a later retry too: {again}");
+
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            seen.push(expect(&mut p1, "notice").await["id"].as_str().unwrap().to_owned());
+        }
+        nothing(&mut p1, "notice", 300).await;
+        let unique: std::collections::HashSet<_> = seen.iter().cloned().collect();
+        assert_eq!(unique.len(), 5, "each notice arrives once: {seen:?}");
+        assert!(unique.is_superset(&retried) && unique.is_superset(&others));
+        let (_, list) = get(&app, &token(&app, "p1").await, "/api/v1/notices").await;
+        assert_eq!(list["notices"].as_array().unwrap().len(), 5, "{list}");
+    }
+}
+
+on_both_databases! {
     async fn parents_confirm_per_child_and_the_sender_sees_who_has_not(app) {
         district(&app).await;
         let teacher = token(&app, "t1").await;
