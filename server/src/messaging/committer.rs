@@ -239,7 +239,7 @@ async fn write(
     now: DateTime<Utc>,
 ) -> Result<Written, DbErr> {
     if let Some(notices) = notices_alone(db, batch) {
-        return write_notices_alone(db, &notices).await;
+        return write_notices_alone(db, batch, &notices).await;
     }
     // Answer replays from what is stored before anything is written.
     let started = std::time::Instant::now();
@@ -290,10 +290,11 @@ fn notices_alone<'a>(db: &DatabaseConnection, batch: &'a [Job]) -> Option<Vec<&'
     Some(notices)
 }
 
-/// Store `notices` in one statement; a notice whose (sender, nonce) is already stored is a
-/// retry, answered with the stored one.
+/// Store `notices` (all of `batch`) in one statement; a notice whose (sender, nonce) is
+/// already stored is a retry, answered with the stored one.
 async fn write_notices_alone(
     db: &DatabaseConnection,
+    batch: &[Job],
     notices: &[&notice::Model],
 ) -> Result<Written, DbErr> {
     let rows: Vec<notice::ActiveModel> = notices.iter().map(|n| (*n).clone().into()).collect();
@@ -307,19 +308,11 @@ async fn write_notices_alone(
             Default::default()
         }
     };
-    let retried: Vec<(String, String)> = notices
-        .iter()
-        .filter(|n| !inserted.contains(&n.id))
-        .map(|n| (n.sender_id.clone(), n.nonce.clone()))
-        .collect();
-    let mut stored = HashMap::new();
-    for (start, shape) in store::pieces(retried.len()) {
-        let lookup =
-            store::by_sender_nonce(db.get_database_backend(), "notices", &retried, start, shape);
-        for n in notice::Entity::find().from_raw_sql(lookup).all(db).await? {
-            stored.insert((n.sender_id.clone(), n.nonce.clone()), n);
-        }
-    }
+    let mut existing = if inserted.len() < notices.len() {
+        stored_nonces(db, batch).await?.notices
+    } else {
+        HashMap::new()
+    };
     let mut written = Written::default();
     for n in notices {
         if inserted.contains(&n.id) {
@@ -328,11 +321,10 @@ async fn write_notices_alone(
             }
             written.answers.push(Some(Answer::Notice((*n).clone())));
         } else {
-            let found = stored
-                .remove(&(n.sender_id.clone(), n.nonce.clone()))
-                .ok_or_else(|| {
-                    DbErr::RecordNotFound(format!("notice {} of {}", n.nonce, n.sender_id))
-                })?;
+            let key = (n.sender_id.clone(), n.nonce.clone());
+            let found = existing.remove(&key).ok_or_else(|| {
+                DbErr::RecordNotFound(format!("notice {} of {}", n.nonce, n.sender_id))
+            })?;
             written.answers.push(Some(Answer::Notice(found)));
         }
     }
