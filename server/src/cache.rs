@@ -25,6 +25,53 @@ pub const TTL: Duration = Duration::from_secs(10);
 pub const POLL: Duration = Duration::from_secs(1);
 const CAPACITY: u64 = 200_000;
 
+/// A bounded per-node map of answers read from the database, each trusted for at most `ttl`
+/// (a safety net: whatever could make an answer wrong empties the map sooner). Realtime
+/// messaging asks these a dozen times per message; on moka's caches, whose every read also
+/// queues bookkeeping for its eviction order and expiry, those reads were a fifth of the
+/// socket threads' time. Here a read is a hash, a shard's read lock and a clock read.
+pub struct Memo<K, V> {
+    entries: quick_cache::sync::Cache<K, (V, std::time::Instant)>,
+    ttl: Duration,
+}
+
+impl<K, V> Memo<K, V>
+where
+    K: std::hash::Hash + Eq,
+    V: Clone,
+{
+    /// Up to about `capacity` entries (the least used go first), each kept at most `ttl`.
+    pub fn new(capacity: usize, ttl: Duration) -> Self {
+        Memo {
+            entries: quick_cache::sync::Cache::new(capacity),
+            ttl,
+        }
+    }
+
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        Q: std::hash::Hash + quick_cache::Equivalent<K> + ?Sized,
+    {
+        let (value, at) = self.entries.get(key)?;
+        (at.elapsed() < self.ttl).then_some(value)
+    }
+
+    pub fn insert(&self, key: K, value: V) {
+        self.entries.insert(key, (value, std::time::Instant::now()));
+    }
+
+    pub fn invalidate<Q>(&self, key: &Q)
+    where
+        Q: std::hash::Hash + quick_cache::Equivalent<K> + ?Sized,
+    {
+        self.entries.remove(key);
+    }
+
+    pub fn invalidate_all(&self) {
+        self.entries.clear();
+    }
+}
+
 #[derive(Clone)]
 pub struct Caches {
     pub sessions: Cache<Id, Record>,
@@ -170,4 +217,28 @@ pub async fn bump(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     ))
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_memo_forgets_after_its_time_and_when_told() {
+        let memo: Memo<(String, String), u32> = Memo::new(100, Duration::from_millis(50));
+        memo.insert(("c1".into(), "p1".into()), 1);
+        memo.insert(("c1".into(), "p2".into()), 2);
+        assert_eq!(memo.get(&("c1".to_owned(), "p1".to_owned())), Some(1));
+        memo.invalidate(&("c1".to_owned(), "p1".to_owned()));
+        assert_eq!(memo.get(&("c1".to_owned(), "p1".to_owned())), None);
+        assert_eq!(memo.get(&("c1".to_owned(), "p2".to_owned())), Some(2));
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(memo.get(&("c1".to_owned(), "p2".to_owned())), None, "expired");
+
+        let names: Memo<String, &str> = Memo::new(100, TTL);
+        names.insert("p1".into(), "王小明");
+        assert_eq!(names.get("p1"), Some("王小明"), "looked up by &str");
+        names.invalidate_all();
+        assert_eq!(names.get("p1"), None);
+    }
 }

@@ -137,7 +137,7 @@ async fn classes_of(db: &impl ConnectionTrait, target: &Target) -> Result<Vec<St
 /// when the roster changes).
 pub async fn resolve(
     db: &impl ConnectionTrait,
-    cache: &moka::sync::Cache<String, Arc<Audience>>,
+    cache: &crate::cache::Memo<String, Arc<Audience>>,
     target: &Target,
 ) -> Result<Arc<Audience>, DbErr> {
     let key = target.cache_key();

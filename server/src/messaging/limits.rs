@@ -13,13 +13,13 @@ pub struct Bucket {
     at: Instant,
 }
 
-pub type Buckets = moka::sync::Cache<(u8, String), Arc<Mutex<Bucket>>>;
+/// (kind, person) → bucket. Checked with every message, so a plain bounded map (no expiry
+/// bookkeeping per read); past 200,000 senders on one node the least used buckets are dropped
+/// and start full again.
+pub type Buckets = quick_cache::sync::Cache<(u8, String), Arc<Mutex<Bucket>>>;
 
 pub fn buckets() -> Buckets {
-    moka::sync::Cache::builder()
-        .max_capacity(200_000)
-        .time_to_idle(Duration::from_secs(3600))
-        .build()
+    quick_cache::sync::Cache::new(200_000)
 }
 
 /// Take one token from a bucket of `capacity` that refills completely every `period`.
@@ -31,12 +31,15 @@ fn take(
     period: Duration,
     now: Instant,
 ) -> Result<(), u64> {
-    let bucket = buckets.get_with((kind, person.to_owned()), || {
-        Arc::new(Mutex::new(Bucket {
-            tokens: f64::from(capacity),
-            at: now,
-        }))
-    });
+    let key = (kind, person.to_owned());
+    let bucket = buckets
+        .get_or_insert_with(&key, || {
+            Ok::<_, std::convert::Infallible>(Arc::new(Mutex::new(Bucket {
+                tokens: f64::from(capacity),
+                at: now,
+            })))
+        })
+        .unwrap_or_else(|never| match never {});
     let mut b = bucket
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -37,6 +37,7 @@ use tokio::sync::mpsc;
 pub use quiet::QuietHours;
 pub use routes::router;
 
+use crate::cache::Memo;
 use crate::state::AppState;
 
 /// How long roster-derived answers are kept when no change empties them sooner.
@@ -57,27 +58,27 @@ pub struct Messaging {
     receivers: Mutex<Option<Receivers>>,
     pub(crate) limits: limits::Buckets,
     /// Conversation id → member ids.
-    pub(crate) members: moka::sync::Cache<String, Arc<Vec<String>>>,
+    pub(crate) members: Memo<String, Arc<Vec<String>>>,
     /// "conversation:sender" → the school whose quiet hours apply to what the sender writes
     /// there (None: no family to protect).
-    pub(crate) family: moka::sync::Cache<String, Option<String>>,
+    pub(crate) family: Memo<String, Option<String>>,
     /// (person, notice target) pairs recently found allowed to post notices, with the school
     /// and whether the person administers it.
-    pub(crate) posters: moka::sync::Cache<(String, String), (String, bool)>,
+    pub(crate) posters: Memo<(String, String), (String, bool)>,
     /// (conversation, sender) pairs recently found allowed to send.
-    pub(crate) allowed: moka::sync::Cache<(String, String), ()>,
+    pub(crate) allowed: Memo<(String, String), ()>,
     /// Notice audiences as frames name them ("kind:id:grade" → kind, sourcedId, title).
-    pub(crate) labels: moka::sync::Cache<String, protocol::AudienceRef>,
+    pub(crate) labels: Memo<String, protocol::AudienceRef>,
     /// Class sourcedId → the id of the active class it names (None: no such active class).
-    pub(crate) classes: moka::sync::Cache<String, Option<String>>,
+    pub(crate) classes: Memo<String, Option<String>>,
     /// Resolved notice audiences.
-    pub(crate) audiences: moka::sync::Cache<String, Arc<audience::Audience>>,
+    pub(crate) audiences: Memo<String, Arc<audience::Audience>>,
     /// School id → quiet hours.
-    pub(crate) quiet: moka::sync::Cache<String, QuietHours>,
+    pub(crate) quiet: Memo<String, QuietHours>,
     /// Person id → how frames name them (sourcedId and name).
-    pub(crate) names: moka::sync::Cache<String, protocol::PersonRef>,
+    pub(crate) names: Memo<String, protocol::PersonRef>,
     /// Everyone who chose a daily digest (one entry).
-    pub(crate) digest: moka::sync::Cache<(), Arc<std::collections::HashSet<String>>>,
+    pub(crate) digest: Memo<(), Arc<std::collections::HashSet<String>>>,
 }
 
 struct Receivers {
@@ -85,15 +86,12 @@ struct Receivers {
     deliveries: Vec<mpsc::UnboundedReceiver<Vec<deliver::Delivery>>>,
 }
 
-fn short_lived<K, V>(ttl: Duration) -> moka::sync::Cache<K, V>
+fn short_lived<K, V>(ttl: Duration) -> Memo<K, V>
 where
-    K: std::hash::Hash + Eq + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    K: std::hash::Hash + Eq,
+    V: Clone,
 {
-    moka::sync::Cache::builder()
-        .max_capacity(100_000)
-        .time_to_live(ttl)
-        .build()
+    Memo::new(100_000, ttl)
 }
 
 impl Default for Messaging {
