@@ -169,7 +169,7 @@ pub async fn open_direct(
     let mut pair = [caller.id.as_str(), other.id.as_str()];
     pair.sort_unstable();
     let key = pair.join(":");
-    open(
+    let opened = open(
         state,
         caller,
         "direct",
@@ -178,7 +178,14 @@ pub async fn open_direct(
         None,
         &[&caller.id, &other.id],
     )
-    .await
+    .await?;
+    // Just decided, and the same both ways: the first message either of them sends here need
+    // not decide it again (see `messages::allowed_to_send`; emptied when the roster changes).
+    for id in [&caller.id, &other.id] {
+        let entry = (opened.0.id.clone(), id.clone());
+        state.messaging.allowed.insert(entry, ());
+    }
+    Ok(opened)
 }
 
 /// The group of a class's teachers (one per class), for a teacher of the class or an

@@ -539,6 +539,46 @@ on_both_databases! {
 }
 
 on_both_databases! {
+    async fn once_the_child_leaves_the_class_neither_side_can_write_on(app) {
+        let package = district(&app).await;
+        let parent = token(&app, "p1").await;
+        let teacher = token(&app, "t1").await;
+        let (status, conv) = post(&app, &parent, "/api/v1/conversations", json!({"with": "t1"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{conv}");
+        let messages = format!("/api/v1/conversations/{}/messages", conv["id"].as_str().unwrap());
+        let (status, _) = post(&app, &parent, &messages, json!({"body": "王老师好", "nonce": "p-1"})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (status, _) = post(&app, &teacher, &messages, json!({"body": "您好", "nonce": "t-1"})).await;
+        assert_eq!(status, StatusCode::CREATED);
+
+        // st1 moves to k2, which t1 does not teach.
+        let enrollments = package.path().join("enrollments.csv");
+        let text = std::fs::read_to_string(&enrollments).unwrap();
+        assert!(text.contains("e-st1,,,k1,"));
+        std::fs::write(&enrollments, text.replace("e-st1,,,k1,", "e-st1,,,k2,")).unwrap();
+        crate::fixtures::import(&app.state.db, &package, false).await;
+
+        // The node hears of the change within a poll of the cache epoch; from then on what it
+        // decided when the conversation was opened no longer counts, for either side.
+        let mut refused = None;
+        for n in 0..40 {
+            let (status, err) = post(&app, &parent, &messages, json!({"body": "还在吗", "nonce": format!("p-again-{n}")})).await;
+            if status != StatusCode::CREATED {
+                refused = Some((status, err));
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let (status, err) = refused.expect("the parent could still write after the child left the class");
+        assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+        assert_eq!(err["error"]["code"], "not_related");
+        let (status, err) = post(&app, &teacher, &messages, json!({"body": "在的", "nonce": "t-2"})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+        assert_eq!(err["error"]["code"], "not_related");
+    }
+}
+
+on_both_databases! {
     async fn messages_can_be_edited_briefly_and_recalled(app) {
         district(&app).await;
         app.state.clock.set(shanghai(0, 10, 0));
