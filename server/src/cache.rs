@@ -233,7 +233,11 @@ mod tests {
         assert_eq!(memo.get(&("c1".to_owned(), "p1".to_owned())), None);
         assert_eq!(memo.get(&("c1".to_owned(), "p2".to_owned())), Some(2));
         std::thread::sleep(Duration::from_millis(60));
-        assert_eq!(memo.get(&("c1".to_owned(), "p2".to_owned())), None, "expired");
+        assert_eq!(
+            memo.get(&("c1".to_owned(), "p2".to_owned())),
+            None,
+            "expired"
+        );
 
         let names: Memo<String, &str> = Memo::new(100, TTL);
         names.insert("p1".into(), "王小明");

@@ -140,8 +140,8 @@ pub async fn teaches_person_or_child(
     viewer: &person::Model,
     target: &person::Model,
 ) -> Result<bool, DbErr> {
-    use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query};
     use enrollment::Column as E;
+    use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query};
     let children = Query::select()
         .column(guardian_link::Column::StudentId)
         .from(guardian_link::Entity)
