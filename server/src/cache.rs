@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use moka::sync::Cache;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 use tokio_util::sync::CancellationToken;
 use tower_sessions::session::{Id, Record};
 
@@ -212,12 +212,17 @@ impl Caches {
 
 /// Tell every node to drop what it has cached; call inside the transaction of the change.
 pub async fn bump(db: &impl ConnectionTrait) -> Result<(), DbErr> {
-    db.execute_raw(Statement::from_string(
-        db.get_database_backend(),
-        "UPDATE cache_epoch SET value = value + 1 WHERE id = 1",
-    ))
-    .await?;
+    db.execute_raw(bump_statement(db.get_database_backend()))
+        .await?;
     Ok(())
+}
+
+/// The statement of [`bump`], for a writer that runs it itself.
+pub fn bump_statement(backend: DbBackend) -> Statement {
+    Statement::from_string(
+        backend,
+        "UPDATE cache_epoch SET value = value + 1 WHERE id = 1",
+    )
 }
 
 #[cfg(test)]

@@ -82,14 +82,10 @@ pub async fn dedicated_sqlite(
     adjust: impl FnOnce(SqliteConnectOptions) -> SqliteConnectOptions,
 ) -> Result<Option<DatabaseConnection>, DbErr> {
     use sea_orm::sqlx::sqlite::SqlitePoolOptions;
-    if db.get_database_backend() != DatabaseBackend::Sqlite {
+    if sqlite_file(db).is_none() {
         return Ok(None);
     }
     let options = db.get_sqlite_connection_pool().connect_options();
-    let file = options.get_filename().to_string_lossy().into_owned();
-    if file.is_empty() || file.starts_with(":memory:") {
-        return Ok(None);
-    }
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)
@@ -100,6 +96,18 @@ pub async fn dedicated_sqlite(
     Ok(Some(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
         pool,
     )))
+}
+
+/// The file of an SQLite database: `None` on PostgreSQL, and for an in-memory SQLite database
+/// (which another connection would not see).
+pub fn sqlite_file(db: &DatabaseConnection) -> Option<std::path::PathBuf> {
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        return None;
+    }
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let file = options.get_filename();
+    let name = file.to_string_lossy();
+    (!name.is_empty() && !name.starts_with(":memory:")).then(|| file.to_path_buf())
 }
 
 /// A pool of at most `max` connections of its own to the same PostgreSQL database as `db`,

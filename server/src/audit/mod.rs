@@ -12,4 +12,4 @@ pub mod routes;
 pub mod service;
 
 pub use routes::api_router;
-pub use service::{Action, Event, Outcome, record, record_at};
+pub use service::{Action, Event, Outcome, record, record_at, record_statement};

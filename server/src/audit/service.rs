@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Statement,
 };
 use serde::Serialize;
 
@@ -139,6 +139,18 @@ pub async fn record_at(
     event: Event,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    db.execute_raw(record_statement(db, event, at).await?)
+        .await?;
+    Ok(())
+}
+
+/// The `INSERT` of [`record_at`], for a writer that runs it itself (the roster import's, inside
+/// its transaction). The event's org is looked up through `db` now.
+pub async fn record_statement(
+    db: &impl ConnectionTrait,
+    event: Event,
+    at: DateTime<Utc>,
+) -> Result<Statement, DbErr> {
     let org_id = match event.org_id {
         Some(org) => Some(org),
         None => match event.subject_id.as_ref().or(event.actor_id.as_ref()) {
@@ -146,7 +158,7 @@ pub async fn record_at(
             None => None,
         },
     };
-    audit_event::ActiveModel {
+    let row = audit_event::ActiveModel {
         id: NotSet,
         at: Set(at),
         action: Set(event.action.as_str().to_owned()),
@@ -158,10 +170,8 @@ pub async fn record_at(
         ip: Set(event.client.ip.map(|ip| ip.to_string())),
         user_agent: Set(event.client.user_agent.map(|ua| truncate(&ua, 256))),
         detail: Set(event.detail.to_string()),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    };
+    Ok(audit_event::Entity::insert(row).build(db.get_database_backend()))
 }
 
 /// The org an event about this person belongs to: the first org of their roles (any status,

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TryInsertResult,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryTrait, Statement, TryInsertResult,
 };
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -161,14 +161,23 @@ pub async fn delete_for_people(
     person_ids: &[String],
 ) -> Result<u64, DbErr> {
     let mut ended = 0;
-    for chunk in person_ids.chunks(400) {
-        ended += session_row::Entity::delete_many()
-            .filter(session_row::Column::PersonId.is_in(chunk.iter().cloned()))
-            .exec(db)
-            .await?
-            .rows_affected;
+    for statement in delete_for_people_statements(db.get_database_backend(), person_ids) {
+        ended += db.execute_raw(statement).await?.rows_affected();
     }
     Ok(ended)
+}
+
+/// The statements of [`delete_for_people`], for a writer that runs them itself (the roster
+/// import's, inside its transaction).
+pub fn delete_for_people_statements(backend: DbBackend, person_ids: &[String]) -> Vec<Statement> {
+    person_ids
+        .chunks(400)
+        .map(|chunk| {
+            session_row::Entity::delete_many()
+                .filter(session_row::Column::PersonId.is_in(chunk.iter().cloned()))
+                .build(backend)
+        })
+        .collect()
 }
 
 /// Remove expired sessions; run periodically.

@@ -3,7 +3,10 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryTrait, Statement,
+};
 use sha2::{Digest, Sha256};
 
 use super::entity::api_token;
@@ -104,16 +107,29 @@ pub async fn revoke_all_for(
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let mut revoked = 0;
-    for chunk in person_ids.chunks(400) {
-        revoked += api_token::Entity::update_many()
-            .col_expr(api_token::Column::RevokedAt, Expr::value(now))
-            .filter(api_token::Column::PersonId.is_in(chunk.iter().cloned()))
-            .filter(api_token::Column::RevokedAt.is_null())
-            .exec(db)
-            .await?
-            .rows_affected;
+    for statement in revoke_all_statements(db.get_database_backend(), person_ids, now) {
+        revoked += db.execute_raw(statement).await?.rows_affected();
     }
     Ok(revoked)
+}
+
+/// The statements of [`revoke_all_for`], for a writer that runs them itself (the roster
+/// import's, inside its transaction).
+pub fn revoke_all_statements(
+    backend: DbBackend,
+    person_ids: &[String],
+    now: DateTime<Utc>,
+) -> Vec<Statement> {
+    person_ids
+        .chunks(400)
+        .map(|chunk| {
+            api_token::Entity::update_many()
+                .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+                .filter(api_token::Column::PersonId.is_in(chunk.iter().cloned()))
+                .filter(api_token::Column::RevokedAt.is_null())
+                .build(backend)
+        })
+        .collect()
 }
 
 /// [`verify`] through the per-node cache: a token checked in the last few seconds costs no

@@ -1,15 +1,18 @@
 //! Writing a plan: inserts in batches, updates row by row, retirements by id — all inside the
 //! caller's transaction, in dependency order (orgs before classes before enrollments…).
 //!
-//! The statements are built on a blocking thread of their own and handed over through a short
-//! queue, so that building the next one (a county's statements carry millions of values) runs
-//! while the database executes the one before, instead of after it.
+//! [`build`] turns a plan into [`Write`]s: statements, and new rows either as multi-row
+//! `INSERT`s or (for a writer with prepared statements, see `bulk_sqlite`) as rows of values.
+//! [`apply`] runs them through sea-orm (PostgreSQL). The statements are built on a blocking
+//! thread of their own and handed over through a short queue, so that building the next one (a
+//! county's statements carry millions of values) runs while the database executes the one
+//! before, instead of after it.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Iterable,
-    QueryFilter, QueryTrait, Statement,
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityName,
+    EntityTrait, IdenStatic, Iterable, QueryFilter, QueryTrait, Statement, Value,
 };
 
 use super::entity::{
@@ -25,42 +28,56 @@ const PARAMS_PER_STATEMENT: usize = 30_000;
 const BATCH: usize = 400;
 /// Statements built ahead of the one running.
 const AHEAD: usize = 3;
+/// New rows per [`Write::Rows`].
+const ROWS: usize = 4096;
 
 pub const FROZEN: &str = "frozen";
 
-/// Write every change of `plan`.
+/// One step of writing a plan.
+pub(super) enum Write {
+    Statement(Statement),
+    /// New rows of `table`, each with a value for each of `columns`, in order.
+    Rows {
+        table: &'static str,
+        columns: Vec<&'static str>,
+        rows: Vec<Vec<Value>>,
+    },
+}
+
+/// Write every change of `plan` through sea-orm.
 pub async fn apply(db: &impl ConnectionTrait, plan: Plan, now: DateTime<Utc>) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
-    let deferred = if backend == DbBackend::Sqlite {
-        defer_indexes(db).await?
-    } else {
-        Vec::new()
-    };
-    let (sender, mut statements) = tokio::sync::mpsc::channel::<Result<Statement, DbErr>>(AHEAD);
+    let (sender, mut writes) = tokio::sync::mpsc::channel::<Result<Write, DbErr>>(AHEAD);
     let builder = tokio::task::spawn_blocking(move || {
         let mut out = Out {
             backend,
-            send: &mut |statement| sender.blocking_send(statement).is_ok(),
+            as_rows: false,
+            send: &mut |write| sender.blocking_send(write).is_ok(),
         };
         // `None` only when the writer stopped listening (it failed): nothing more to build.
         let _ = build(&mut out, plan, now);
     });
-    while let Some(statement) = statements.recv().await {
+    while let Some(write) = writes.recv().await {
         // On an error the queue is dropped with this future, and the builder stops.
-        db.execute_raw(statement?).await?;
+        match write? {
+            Write::Statement(statement) => {
+                db.execute_raw(statement).await?;
+            }
+            Write::Rows { table, .. } => {
+                return Err(DbErr::Custom(format!(
+                    "rows of {table} were built for a writer with prepared statements"
+                )));
+            }
+        }
     }
     builder
         .await
         .map_err(|err| DbErr::Custom(format!("building the import's statements failed: {err}")))?;
-    for index in deferred {
-        db.execute_unprepared(&index).await?;
-    }
     Ok(())
 }
 
 /// The roster tables, in the order they are written.
 pub(super) fn tables() -> [&'static str; 10] {
-    use sea_orm::EntityName;
     [
         org::Entity.table_name(),
         session::Entity.table_name(),
@@ -75,55 +92,18 @@ pub(super) fn tables() -> [&'static str; 10] {
     ]
 }
 
-/// SQLite, a first import: the secondary indexes of the roster tables that are still empty
-/// are dropped (inside the caller's transaction) and their statements returned, to be run
-/// again once the rows are in. Built from the sorted keys in one go, an index costs a fraction
-/// of a random B-tree insert per row — a district's first import writes 1.8 million rows into
-/// tables with two or three indexes each. Indexes of tables that hold rows stay: rebuilding
-/// them would cost more than the rows being added. Keys and uniqueness constraints declared on
-/// the table itself are not touched.
-async fn defer_indexes(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
-    let mut deferred = Vec::new();
-    for table in tables() {
-        let empty = db
-            .query_one_raw(Statement::from_string(
-                DbBackend::Sqlite,
-                format!("SELECT 1 AS one FROM \"{table}\" LIMIT 1"),
-            ))
-            .await?
-            .is_none();
-        if !empty {
-            continue;
-        }
-        let indexes = db
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Sqlite,
-                "SELECT name, sql FROM sqlite_master \
-                 WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-                [table.into()],
-            ))
-            .await?;
-        for row in indexes {
-            let name: String = row.try_get("", "name")?;
-            let sql: String = row.try_get("", "sql")?;
-            db.execute_unprepared(&format!("DROP INDEX \"{name}\""))
-                .await?;
-            deferred.push(sql);
-        }
-    }
-    Ok(deferred)
-}
-
-/// Where built statements go (or the reason one cannot be built, which fails the import);
-/// `send` answers false once nobody listens.
-struct Out<'a> {
-    backend: DbBackend,
-    send: &'a mut dyn FnMut(Result<Statement, DbErr>) -> bool,
+/// Where built writes go (or the reason one cannot be built, which fails the import); `send`
+/// answers false once nobody listens. With `as_rows`, new rows come as [`Write::Rows`],
+/// otherwise as multi-row `INSERT`s.
+pub(super) struct Out<'a> {
+    pub backend: DbBackend,
+    pub as_rows: bool,
+    pub send: &'a mut dyn FnMut(Result<Write, DbErr>) -> bool,
 }
 
 impl Out<'_> {
     fn send(&mut self, query: &impl QueryTrait) -> Option<()> {
-        (self.send)(Ok(query.build(self.backend))).then_some(())
+        (self.send)(Ok(Write::Statement(query.build(self.backend)))).then_some(())
     }
 
     fn fail(&mut self, err: DbErr) -> Option<()> {
@@ -137,11 +117,62 @@ where
     E: EntityTrait,
     A: ActiveModelTrait<Entity = E>,
 {
+    if out.as_rows {
+        return insert_rows::<E, A>(out, rows);
+    }
     let per_statement = PARAMS_PER_STATEMENT / E::Column::iter().count().max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
         out.send(&E::insert_many(chunk))?;
+    }
+    Some(())
+}
+
+/// New rows as values, [`ROWS`] at a time. A row's columns are those it sets; rows that set
+/// other columns than the row before them start another batch.
+fn insert_rows<E, A>(out: &mut Out<'_>, rows: Vec<A>) -> Option<()>
+where
+    E: EntityTrait,
+    A: ActiveModelTrait<Entity = E>,
+{
+    let all: Vec<E::Column> = E::Column::iter().collect();
+    let table = E::default().table_name();
+    let mut columns: Vec<&'static str> = Vec::new();
+    let mut batch: Vec<Vec<Value>> = Vec::new();
+    for mut row in rows {
+        let mut names = Vec::with_capacity(all.len());
+        let mut values = Vec::with_capacity(all.len());
+        for column in &all {
+            match row.take(*column) {
+                ActiveValue::Set(value) | ActiveValue::Unchanged(value) => {
+                    names.push(column.as_str());
+                    values.push(value);
+                }
+                ActiveValue::NotSet => {}
+            }
+        }
+        if names != columns || batch.len() == ROWS {
+            if !batch.is_empty() {
+                let rows = std::mem::take(&mut batch);
+                (out.send)(Ok(Write::Rows {
+                    table,
+                    columns: columns.clone(),
+                    rows,
+                }))
+                .then_some(())?;
+            }
+            columns = names;
+        }
+        batch.push(values);
+    }
+    if !batch.is_empty() {
+        (out.send)(Ok(Write::Rows {
+            table,
+            columns,
+            rows: batch,
+        }))
+        .then_some(())?;
     }
     Some(())
 }
@@ -210,8 +241,8 @@ macro_rules! table {
     }};
 }
 
-/// Every statement of `plan`, in order.
-fn build(out: &mut Out<'_>, plan: Plan, now: DateTime<Utc>) -> Option<()> {
+/// Every write of `plan`, in order.
+pub(super) fn build(out: &mut Out<'_>, plan: Plan, now: DateTime<Utc>) -> Option<()> {
     table!(out, now, plan.orgs, org);
     table!(out, now, plan.sessions, session);
     table!(out, now, plan.courses, course);

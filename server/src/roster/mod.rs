@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod apply;
+mod bulk_sqlite;
 pub mod cli;
 pub mod cn;
 pub mod demo;

@@ -6,7 +6,10 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryTrait, Statement,
+    TransactionTrait,
+};
 use serde_json::{Value, json};
 
 use super::diagnostics::{Diagnostic, Diagnostics, Message};
@@ -15,7 +18,7 @@ use super::model::{Bundle, Format};
 use super::plan::{COUNTED, Counts, MassRetirement, Merge, Planner};
 use super::snapshot::Snapshot;
 use super::source::Source;
-use super::{apply, cn, oneroster, validate};
+use super::{apply, bulk_sqlite, cn, oneroster, validate};
 use crate::i18n::Lang;
 
 /// SQLite page cache for an import's connection, in KiB.
@@ -352,31 +355,39 @@ pub async fn import_source(
 
     stages.next("写入数据库", "writing to the database");
     report.outcome = Outcome::Imported;
-    let retired_people = plan.people.retire.clone();
-    let dedicated = writing_connection(db).await?;
-    let txn = dedicated.as_ref().unwrap_or(db).begin().await?;
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
-        // A county's import touches hundreds of megabytes of pages; with SQLite's default
-        // 2 MB cache they would be spilled and read back over and over inside the
-        // transaction. The cache grows only as it is used.
-        txn.execute_unprepared(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))
-            .await?;
-    }
-    apply::apply(&txn, plan, now).await?;
-    // A retired person's sessions and tokens end with them.
-    crate::auth::tokens::revoke_all_for(&txn, &retired_people, now).await?;
-    crate::auth::session_store::delete_for_people(&txn, &retired_people).await?;
-    // Every node drops its cached people, sessions and `/me` answers.
-    crate::cache::bump(&txn).await?;
+    let backend = db.get_database_backend();
     let written = Written {
         digest: digest.as_deref(),
         reimport_counts,
     };
-    report.id = Some(log(&txn, shown, &report, options, now, Some(written)).await?);
-    txn.commit().await?;
-    if let Some(dedicated) = dedicated {
-        dedicated.close().await?;
+    let log = log_rows(db, shown, &report, options, now, Some(written)).await?;
+    let id = log.id.clone();
+    // Written after the roster, in the same transaction: a retired person's sessions and
+    // tokens end with them, every node drops its cached people, sessions and `/me` answers,
+    // and the import is logged (finished now).
+    let retired_people = plan.people.retire.clone();
+    let then = move || {
+        let mut then = crate::auth::tokens::revoke_all_statements(backend, &retired_people, now);
+        then.extend(crate::auth::session_store::delete_for_people_statements(
+            backend,
+            &retired_people,
+        ));
+        then.push(crate::cache::bump_statement(backend));
+        then.extend(log.statements(backend));
+        then
+    };
+    match crate::db::sqlite_file(db) {
+        Some(file) => bulk_sqlite::write(file, IMPORT_CACHE_KIB, plan, now, then).await?,
+        None => {
+            let txn = db.begin().await?;
+            apply::apply(&txn, plan, now).await?;
+            for statement in then() {
+                txn.execute_raw(statement).await?;
+            }
+            txn.commit().await?;
+        }
     }
+    report.id = Some(id);
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         // PostgreSQL plans queries from table statistics, which autovacuum gathers only some
         // time after a bulk load: until then every lookup in a freshly imported district was
@@ -389,16 +400,6 @@ pub async fn import_source(
         }
     }
     Ok(report)
-}
-
-/// On SQLite, a connection of the import's own to write through, with foreign-key enforcement
-/// off: the planner has checked every reference of the plan against the roster (which only
-/// imports write, and never delete from), and looking up the parent row of each of a
-/// district's 1.8 million rows again cost a tenth of the write. The pragma cannot change inside
-/// a transaction, so not on a shared connection of the pool. `None` on PostgreSQL, and for an
-/// in-memory SQLite database, which another connection would not see.
-async fn writing_connection(db: &DatabaseConnection) -> Result<Option<DatabaseConnection>, DbErr> {
-    crate::db::dedicated_sqlite(db, |options| options.foreign_keys(false)).await
 }
 
 /// Record a rejected or refused import in the log (nothing else is written).
@@ -500,12 +501,47 @@ async fn log(
     started: DateTime<Utc>,
     written: Option<Written<'_>>,
 ) -> Result<String, DbErr> {
+    let entry = log_rows(db, shown, report, options, started, written).await?;
+    let id = entry.id.clone();
+    for statement in entry.statements(db.get_database_backend()) {
+        db.execute_raw(statement).await?;
+    }
+    Ok(id)
+}
+
+/// An import's log entry and its audit event, ready to be written by the caller (inside the
+/// import's transaction when it wrote anything).
+struct LogEntry {
+    id: String,
+    row: roster_import::ActiveModel,
+    audit: Statement,
+}
+
+impl LogEntry {
+    /// The two `INSERT`s; the entry's `finished_at` is now.
+    fn statements(mut self, backend: sea_orm::DbBackend) -> [Statement; 2] {
+        self.row.finished_at = Set(Utc::now());
+        [
+            roster_import::Entity::insert(self.row).build(backend),
+            self.audit,
+        ]
+    }
+}
+
+async fn log_rows(
+    db: &impl sea_orm::ConnectionTrait,
+    shown: &str,
+    report: &ImportReport,
+    options: &ImportOptions,
+    started: DateTime<Utc>,
+    written: Option<Written<'_>>,
+) -> Result<LogEntry, DbErr> {
     let id = uuid::Uuid::now_v7().to_string();
     let (digest, reimport_counts) = match written {
         Some(w) => (w.digest.map(str::to_owned), Some(w.reimport_counts)),
         None => (None, None),
     };
-    roster_import::ActiveModel {
+    let row = roster_import::ActiveModel {
         id: Set(id.clone()),
         origin: Set(options.origin.as_str().to_owned()),
         source_name: Set(shown.to_owned()),
@@ -514,12 +550,10 @@ async fn log(
         actor_id: Set(options.actor.clone()),
         report: Set(report.to_stored_json().to_string()),
         started_at: Set(started),
-        finished_at: Set(Utc::now()),
+        finished_at: Set(started),
         digest: Set(digest),
         reimport_counts: Set(reimport_counts),
-    }
-    .insert(db)
-    .await?;
+    };
     let mut event = crate::audit::Event::new(
         crate::audit::Action::RosterImport,
         if report.outcome.succeeded() {
@@ -538,6 +572,6 @@ async fn log(
     if let Some(actor) = &options.actor {
         event = event.actor(actor);
     }
-    crate::audit::record_at(db, event, started).await?;
-    Ok(id)
+    let audit = crate::audit::record_statement(db, event, started).await?;
+    Ok(LogEntry { id, row, audit })
 }
