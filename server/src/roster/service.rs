@@ -360,7 +360,7 @@ pub async fn import_source(
         digest: digest.as_deref(),
         reimport_counts,
     };
-    let log = log_rows(db, shown, &report, options, now, Some(written)).await?;
+    let log = log_entry(db, shown, &report, options, now, Some(written)).await?;
     let id = log.id.clone();
     // Written after the roster, in the same transaction: a retired person's sessions and
     // tokens end with them, every node drops its cached people, sessions and `/me` answers,
@@ -411,7 +411,11 @@ async fn finish(
     now: DateTime<Utc>,
 ) -> Result<ImportReport, DbErr> {
     if !options.dry_run {
-        report.id = Some(log(db, shown, &report, options, now, None).await?);
+        let entry = log_entry(db, shown, &report, options, now, None).await?;
+        report.id = Some(entry.id.clone());
+        for statement in entry.statements(db.get_database_backend()) {
+            db.execute_raw(statement).await?;
+        }
     }
     Ok(report)
 }
@@ -493,22 +497,6 @@ struct Written<'a> {
     reimport_counts: String,
 }
 
-async fn log(
-    db: &impl sea_orm::ConnectionTrait,
-    shown: &str,
-    report: &ImportReport,
-    options: &ImportOptions,
-    started: DateTime<Utc>,
-    written: Option<Written<'_>>,
-) -> Result<String, DbErr> {
-    let entry = log_rows(db, shown, report, options, started, written).await?;
-    let id = entry.id.clone();
-    for statement in entry.statements(db.get_database_backend()) {
-        db.execute_raw(statement).await?;
-    }
-    Ok(id)
-}
-
 /// An import's log entry and its audit event, ready to be written by the caller (inside the
 /// import's transaction when it wrote anything).
 struct LogEntry {
@@ -528,7 +516,7 @@ impl LogEntry {
     }
 }
 
-async fn log_rows(
+async fn log_entry(
     db: &impl sea_orm::ConnectionTrait,
     shown: &str,
     report: &ImportReport,
