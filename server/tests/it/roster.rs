@@ -383,26 +383,44 @@ on_both_databases! {
 
 /// Every index of the database with its definition, sorted.
 async fn indexes(app: &TestApp) -> Vec<String> {
+    described(
+        app,
+        "SELECT name || ': ' || COALESCE(sql, '') AS d FROM sqlite_master WHERE type = 'index' ORDER BY name",
+        "SELECT indexname || ': ' || indexdef AS d FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname",
+    )
+    .await
+}
+
+/// Every foreign key of the database: `table: definition`.
+async fn foreign_keys(app: &TestApp) -> Vec<String> {
+    described(
+        app,
+        "SELECT m.name || ': ' || f.\"from\" || ' -> ' || f.\"table\" || '(' || f.\"to\" || ')' AS d \
+         FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' ORDER BY d",
+        "SELECT conrelid::regclass::text || ': ' || pg_get_constraintdef(oid) AS d FROM pg_constraint \
+         WHERE contype = 'f' AND connamespace = current_schema()::regnamespace ORDER BY d",
+    )
+    .await
+}
+
+/// The column `d` of the query for the app's database.
+async fn described(app: &TestApp, sqlite: &str, postgres: &str) -> Vec<String> {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let sql = match app.backend() {
-        crate::support::Backend::Sqlite => {
-            "SELECT name || ': ' || COALESCE(sql, '') AS d FROM sqlite_master WHERE type = 'index' ORDER BY name"
-        }
-        crate::support::Backend::Postgres => {
-            "SELECT indexname || ': ' || indexdef AS d FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname"
-        }
+        crate::support::Backend::Sqlite => sqlite,
+        crate::support::Backend::Postgres => postgres,
     };
     let backend = app.state.db.get_database_backend();
+    assert_eq!(
+        backend == DbBackend::Sqlite,
+        app.backend() == crate::support::Backend::Sqlite
+    );
     let rows = app
         .state
         .db
         .query_all_raw(Statement::from_string(backend, sql))
         .await
         .unwrap();
-    assert_eq!(
-        backend == DbBackend::Sqlite,
-        app.backend() == crate::support::Backend::Sqlite
-    );
     rows.iter()
         .map(|r| r.try_get::<String>("", "d").unwrap())
         .collect()
@@ -410,15 +428,19 @@ async fn indexes(app: &TestApp) -> Vec<String> {
 
 on_both_databases! {
     async fn a_first_import_leaves_every_index_and_reference_in_place(app) {
-        // On SQLite a first import drops the indexes of the empty roster tables, writes the
-        // rows through a connection without foreign-key checks, and builds the indexes again.
+        // A first import drops the indexes of the empty roster tables (and on PostgreSQL their
+        // foreign keys), writes the rows (on SQLite through a connection without foreign-key
+        // checks), and makes them again.
         use sea_orm::{ConnectionTrait, Statement};
         assert_eq!(table_counts(&app).await.iter().sum::<u64>(), 0, "a first import");
         let before = indexes(&app).await;
         assert!(before.iter().any(|i| i.starts_with("enrollments_person")), "{before:?}");
+        let references = foreign_keys(&app).await;
+        assert!(references.iter().any(|r| r.starts_with("enrollments")), "{references:?}");
         let report = import(&app, &cn_example(), options()).await;
         assert_eq!(report.outcome, Outcome::Imported, "{:#?}", report.diagnostics.errors);
         assert_eq!(indexes(&app).await, before, "the same indexes, defined the same way");
+        assert_eq!(foreign_keys(&app).await, references, "the same references");
         if app.backend() == crate::support::Backend::Sqlite {
             let broken = app
                 .state
