@@ -137,7 +137,7 @@ fn defer_indexes(conn: &Connection) -> Result<Vec<String>, DbErr> {
 fn run(conn: &Connection, binder: &mut Binder, write: Write) -> Result<(), DbErr> {
     match write {
         Write::Statement(statement) => {
-            let mut prepared = conn.prepare(&statement.sql).map_err(failed)?;
+            let mut prepared = conn.prepare_cached(&statement.sql).map_err(failed)?;
             let values = statement.values.map(|v| v.0).unwrap_or_default();
             for (at, value) in values.iter().enumerate() {
                 prepared
