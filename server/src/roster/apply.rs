@@ -93,14 +93,14 @@ pub async fn apply(db: &impl ConnectionTrait, plan: Plan, now: DateTime<Utc>) ->
 /// `ALTER TABLE`s lock the tables (and the ones referenced) until the commit, which nobody
 /// notices while there is no roster. Keys and uniqueness constraints stay.
 async fn defer_postgres(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    if any_roster(db).await? {
+        return Ok(Vec::new());
+    }
     let tables = tables()
         .iter()
         .map(|t| format!("'{t}'::regclass"))
         .collect::<Vec<_>>()
         .join(", ");
-    if any_roster(db).await? {
-        return Ok(Vec::new());
-    }
     let rows = db
         .query_all_raw(Statement::from_string(
             DbBackend::Postgres,
@@ -224,28 +224,29 @@ where
             }
         }
         if names != columns || batch.len() == ROWS {
-            if !batch.is_empty() {
-                let rows = std::mem::take(&mut batch);
-                (out.send)(Ok(Write::Rows {
-                    table,
-                    columns: columns.clone(),
-                    rows,
-                }))
-                .then_some(())?;
-            }
-            columns = names;
+            let full = std::mem::replace(&mut columns, names);
+            send_rows(out, table, full, std::mem::take(&mut batch))?;
         }
         batch.push(values);
     }
-    if !batch.is_empty() {
-        (out.send)(Ok(Write::Rows {
-            table,
-            columns,
-            rows: batch,
-        }))
-        .then_some(())?;
+    send_rows(out, table, columns, batch)
+}
+
+fn send_rows(
+    out: &mut Out<'_>,
+    table: &'static str,
+    columns: Vec<&'static str>,
+    rows: Vec<Vec<Value>>,
+) -> Option<()> {
+    if rows.is_empty() {
+        return Some(());
     }
-    Some(())
+    (out.send)(Ok(Write::Rows {
+        table,
+        columns,
+        rows,
+    }))
+    .then_some(())
 }
 
 /// One `UPDATE … WHERE id = …` per row, setting the columns the row sets.

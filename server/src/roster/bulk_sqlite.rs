@@ -29,24 +29,26 @@ use super::plan::Plan;
 
 /// How long the import waits for another writer (a message being committed) to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The import connection's page cache, KiB: a county's import touches hundreds of megabytes of
+/// pages, which SQLite's default 2 MB cache would spill and read back over and over inside the
+/// transaction. The cache grows only as it is used.
+const CACHE_KIB: u32 = 512 * 1024;
 
 /// Write `plan` into the SQLite database in `file`, then the statements `then` makes, in one
-/// transaction, on a blocking thread. `cache_kib` is the connection's page cache.
+/// transaction, on a blocking thread.
 pub async fn write(
     file: PathBuf,
-    cache_kib: u32,
     plan: Plan,
     now: DateTime<Utc>,
     then: impl FnOnce() -> Vec<Statement> + Send + 'static,
 ) -> Result<(), DbErr> {
-    tokio::task::spawn_blocking(move || write_blocking(&file, cache_kib, plan, now, then))
+    tokio::task::spawn_blocking(move || write_blocking(&file, plan, now, then))
         .await
         .map_err(|err| DbErr::Custom(format!("the import's writer stopped: {err}")))?
 }
 
 fn write_blocking(
     file: &std::path::Path,
-    cache_kib: u32,
     plan: Plan,
     now: DateTime<Utc>,
     then: impl FnOnce() -> Vec<Statement>,
@@ -59,7 +61,7 @@ fn write_blocking(
     conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
     conn.execute_batch(&format!(
         "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA synchronous = NORMAL; \
-         PRAGMA cache_size = -{cache_kib};"
+         PRAGMA cache_size = -{CACHE_KIB};"
     ))
     .map_err(failed)?;
     let txn = conn

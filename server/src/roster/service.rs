@@ -21,9 +21,6 @@ use super::source::Source;
 use super::{apply, bulk_sqlite, cn, oneroster, validate};
 use crate::i18n::Lang;
 
-/// SQLite page cache for an import's connection, in KiB.
-const IMPORT_CACHE_KIB: u32 = 512 * 1024;
-
 /// Who started the import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -377,7 +374,7 @@ pub async fn import_source(
         then
     };
     match crate::db::sqlite_file(db) {
-        Some(file) => bulk_sqlite::write(file, IMPORT_CACHE_KIB, plan, now, then).await?,
+        Some(file) => bulk_sqlite::write(file, plan, now, then).await?,
         None => {
             let txn = db.begin().await?;
             apply::apply(&txn, plan, now).await?;
@@ -388,7 +385,7 @@ pub async fn import_source(
         }
     }
     report.id = Some(id);
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+    if backend == sea_orm::DatabaseBackend::Postgres {
         // PostgreSQL plans queries from table statistics, which autovacuum gathers only some
         // time after a bulk load: until then every lookup in a freshly imported district was
         // planned as if its tables were empty (messages between its people ran at a tenth of
