@@ -73,31 +73,6 @@ fn tune_sqlite(options: SqliteConnectOptions) -> SqliteConnectOptions {
         .pragma("temp_store", "memory")
 }
 
-/// A connection of its own to the same SQLite file as `db`, with `adjust` applied to the pool's
-/// options (pragmas that cannot change inside a transaction, or a page cache of its own).
-/// `None` on PostgreSQL, and for an in-memory SQLite database, which another connection would
-/// not see.
-pub async fn dedicated_sqlite(
-    db: &DatabaseConnection,
-    adjust: impl FnOnce(SqliteConnectOptions) -> SqliteConnectOptions,
-) -> Result<Option<DatabaseConnection>, DbErr> {
-    use sea_orm::sqlx::sqlite::SqlitePoolOptions;
-    if sqlite_file(db).is_none() {
-        return Ok(None);
-    }
-    let options = db.get_sqlite_connection_pool().connect_options();
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .min_connections(1)
-        .test_before_acquire(false)
-        .connect_with(adjust((*options).clone()))
-        .await
-        .map_err(|err| DbErr::Conn(sea_orm::RuntimeErr::Internal(err.to_string())))?;
-    Ok(Some(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(
-        pool,
-    )))
-}
-
 /// The file of an SQLite database: `None` on PostgreSQL, and for an in-memory SQLite database
 /// (which another connection would not see).
 pub fn sqlite_file(db: &DatabaseConnection) -> Option<std::path::PathBuf> {

@@ -12,21 +12,19 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
 use super::deliver::{self, Delivery};
 use super::entity::{message, notice};
-use super::store::{self, Sql};
+use super::store::{self, Orm, Store};
+use super::store_sqlite::{self, Writer};
 use crate::error::AppError;
 use crate::state::AppState;
 
 /// Most jobs taken into one transaction.
 const MAX_BATCH: usize = 8192;
-/// Ids per `IN (…)` list when released messages are read back.
+/// Ids per `IN (…)` list when stored rows are read back.
 const IN_LIST: usize = 400;
 
 pub type Reply<T> = oneshot::Sender<Result<T, AppError>>;
@@ -116,33 +114,30 @@ pub fn start(state: &AppState, jobs: mpsc::Receiver<Job>) {
 /// Take batches until shutdown (or until every sender, or the runtime that started the
 /// committer, is gone).
 ///
-/// The committer writes through connections of its own, made on its own runtime. On SQLite:
-/// SQLite empties a connection's page cache whenever another connection has written since its
-/// last transaction, so on a pooled connection every batch read its pages anew from the
-/// operating system (a third of a batch's time went to copying them); as the only writer of
-/// messages, its own connection keeps them. Its rows come back in one piece rather than fifty
-/// at a time (each piece was another wake-up). On PostgreSQL: one connection of its own.
+/// The committer writes through a connection of its own. On an SQLite file it is a rusqlite
+/// connection on this thread (see `store_sqlite`); being the only writer of messages, it also
+/// keeps its pages cached (SQLite empties a connection's page cache whenever another
+/// connection has written since its last transaction). On PostgreSQL it is a sea-orm
+/// connection made on this runtime; SQLite in memory (which another connection would not see)
+/// is written through the pool.
 async fn run(
     state: AppState,
     mut jobs: mpsc::Receiver<Job>,
     mut owner_gone: oneshot::Receiver<()>,
 ) {
-    let own = match state.db.get_database_backend() {
-        sea_orm::DatabaseBackend::Postgres => crate::db::dedicated_postgres(&state.db, 1).await,
-        _ => {
-            crate::db::dedicated_sqlite(&state.db, |options| {
-                options
-                    .pragma("cache_size", format!("-{CACHE_KIB}"))
-                    .pragma("wal_autocheckpoint", CHECKPOINT_PAGES.to_string())
-                    .row_buffer_size(ROW_CHANNEL)
+    let mut writer = crate::db::sqlite_file(&state.db).and_then(|file| {
+        Writer::open(&file, CACHE_KIB, CHECKPOINT_PAGES)
+            .inspect_err(|err| {
+                tracing::warn!(error = %err, "the committer's own SQLite connection failed; using the pool");
             })
-            .await
-        }
-    }
-    .unwrap_or_else(|err| {
-        tracing::warn!(error = %err, "the committer's own connection failed; using the pool");
-        None
+            .ok()
     });
+    let own = crate::db::dedicated_postgres(&state.db, 1)
+        .await
+        .unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "the committer's own connection failed; using the pool");
+            None
+        });
     let db = own.as_ref().unwrap_or(&state.db);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -159,15 +154,12 @@ async fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(&state, db, std::mem::take(&mut batch)).await;
+        commit_batch(&state, db, writer.as_mut(), std::mem::take(&mut batch)).await;
     }
     if let Some(own) = own {
         let _ = own.close().await;
     }
 }
-
-/// Rows a statement of the committer may return at once (a batch's receipts).
-const ROW_CHANNEL: usize = 4 * MAX_BATCH;
 
 /// What a batch wrote: the stored model answering each job (by position), and what to
 /// publish once committed.
@@ -182,9 +174,14 @@ enum Answer {
     Notice(notice::Model),
 }
 
-async fn commit_batch(state: &AppState, db: &DatabaseConnection, batch: Vec<Job>) {
+async fn commit_batch(
+    state: &AppState,
+    db: &DatabaseConnection,
+    mut writer: Option<&mut Writer>,
+    batch: Vec<Job>,
+) {
     let now = state.clock.now();
-    match write(state, db, &batch, now).await {
+    match write(state, db, writer.as_deref_mut(), &batch, now).await {
         Ok(written) => finish(state, batch, written),
         Err(err) if batch.len() > 1 => {
             // One bad job (a nonce another node stored a moment ago, say) must not fail its
@@ -192,7 +189,7 @@ async fn commit_batch(state: &AppState, db: &DatabaseConnection, batch: Vec<Job>
             tracing::debug!(error = %err, "group commit failed; retrying jobs one by one");
             for job in batch {
                 let one = vec![job];
-                match write(state, db, &one, now).await {
+                match write(state, db, writer.as_deref_mut(), &one, now).await {
                     Ok(written) => finish(state, one, written),
                     Err(err) => fail(one, &err),
                 }
@@ -235,6 +232,39 @@ fn finish(state: &AppState, jobs: Vec<Job>, written: Written) {
 async fn write(
     state: &AppState,
     db: &DatabaseConnection,
+    writer: Option<&mut Writer>,
+    batch: &[Job],
+    now: DateTime<Utc>,
+) -> Result<Written, DbErr> {
+    let Some(writer) = writer else {
+        return write_orm(state, db, batch, now).await;
+    };
+    let started = std::time::Instant::now();
+    let existing = stored_sqlite(writer, db, batch).await?;
+    let looked = started.elapsed();
+    writer.begin()?;
+    let mut tx = store_sqlite::Tx {
+        writer: &mut *writer,
+        read: db,
+    };
+    let written = write_in(state, &mut tx, batch, &existing, now).await;
+    let wrote = started.elapsed();
+    match written.and_then(|written| writer.commit().map(|()| written)) {
+        Ok(written) => {
+            log_timing(batch.len(), looked, wrote, started.elapsed());
+            Ok(written)
+        }
+        Err(err) => {
+            writer.rollback();
+            Err(err)
+        }
+    }
+}
+
+/// A batch through sea-orm (PostgreSQL, or SQLite in memory).
+async fn write_orm(
+    state: &AppState,
+    db: &DatabaseConnection,
     batch: &[Job],
     now: DateTime<Utc>,
 ) -> Result<Written, DbErr> {
@@ -246,17 +276,11 @@ async fn write(
     let existing = stored_nonces(db, batch).await?;
     let looked = started.elapsed();
     let txn = db.begin().await?;
-    match write_in(state, &txn, batch, &existing, now).await {
+    match write_in(state, &mut Orm(&txn), batch, &existing, now).await {
         Ok(written) => {
             let wrote = started.elapsed();
             txn.commit().await?;
-            tracing::debug!(
-                jobs = batch.len(),
-                nonces_us = looked.as_micros() as u64,
-                statements_us = (wrote - looked).as_micros() as u64,
-                commit_us = (started.elapsed() - wrote).as_micros() as u64,
-                "group commit"
-            );
+            log_timing(batch.len(), looked, wrote, started.elapsed());
             Ok(written)
         }
         Err(err) => {
@@ -264,6 +288,21 @@ async fn write(
             Err(err)
         }
     }
+}
+
+fn log_timing(
+    jobs: usize,
+    looked: std::time::Duration,
+    wrote: std::time::Duration,
+    done: std::time::Duration,
+) {
+    tracing::debug!(
+        jobs,
+        nonces_us = looked.as_micros() as u64,
+        statements_us = (wrote - looked).as_micros() as u64,
+        commit_us = (done - wrote).as_micros() as u64,
+        "group commit"
+    );
 }
 
 /// The batch's notices, when the batch is nothing but new notices that one statement can store
@@ -371,14 +410,60 @@ async fn stored_nonces(db: &DatabaseConnection, batch: &[Job]) -> Result<Existin
     Ok(existing)
 }
 
+/// [`stored_nonces`] on an SQLite file: one index probe per (sender, nonce) on the committer's
+/// connection, and only the rows found (a retry's) read whole, through sea-orm.
+async fn stored_sqlite(
+    writer: &mut Writer,
+    db: &DatabaseConnection,
+    batch: &[Job],
+) -> Result<Existing, DbErr> {
+    let mut message_keys = Vec::new();
+    let mut notice_keys = Vec::new();
+    for job in batch {
+        match job {
+            Job::Send(m, _, _) => message_keys.push((m.sender_id.as_str(), m.nonce.as_str())),
+            Job::Notice(n, _) => notice_keys.push((n.sender_id.as_str(), n.nonce.as_str())),
+            _ => {}
+        }
+    }
+    let mut existing = Existing {
+        messages: HashMap::new(),
+        notices: HashMap::new(),
+    };
+    let ids = writer.stored("messages", &message_keys)?;
+    for chunk in ids.chunks(IN_LIST) {
+        for m in message::Entity::find()
+            .filter(message::Column::Id.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            existing
+                .messages
+                .insert((m.sender_id.clone(), m.nonce.clone()), m);
+        }
+    }
+    let ids = writer.stored("notices", &notice_keys)?;
+    for chunk in ids.chunks(IN_LIST) {
+        for n in notice::Entity::find()
+            .filter(notice::Column::Id.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            existing
+                .notices
+                .insert((n.sender_id.clone(), n.nonce.clone()), n);
+        }
+    }
+    Ok(existing)
+}
+
 async fn write_in(
     state: &AppState,
-    txn: &impl ConnectionTrait,
+    store: &mut impl Store,
     batch: &[Job],
     existing: &Existing,
     now: DateTime<Utc>,
 ) -> Result<Written, DbErr> {
-    let backend = txn.get_database_backend();
     let mut new_messages: Vec<message::Model> = Vec::new();
     let mut new_origins: Vec<Origin> = Vec::new();
     let mut new_notices: Vec<notice::Model> = Vec::new();
@@ -455,28 +540,8 @@ async fn write_in(
 
     // Held messages being released now, in the order they were sent. Claimed with a
     // conditional UPDATE, so a message two nodes both find due is numbered once.
-    let mut claimed: Vec<String> = Vec::new();
-    for id in &releases {
-        let mut sql = Sql::new(backend);
-        sql.push("UPDATE messages SET held = ")
-            .bind(false)
-            .push(" WHERE id = ")
-            .bind(id.as_str())
-            .push(" AND held = ")
-            .bind(true);
-        if txn.execute_raw(sql.statement()).await?.rows_affected() == 1 {
-            claimed.push(id.clone());
-        }
-    }
-    let mut released: Vec<message::Model> = Vec::new();
-    for chunk in claimed.chunks(IN_LIST) {
-        released.extend(
-            message::Entity::find()
-                .filter(message::Column::Id.is_in(chunk.iter().cloned()))
-                .all(txn)
-                .await?,
-        );
-    }
+    let claimed = store.claim(&releases).await?;
+    let mut released = store.messages(&claimed).await?;
     released.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
 
     // Sequence numbers, one UPDATE per conversation touched.
@@ -490,7 +555,7 @@ async fn write_in(
             .entry(m.conversation_id.clone())
             .or_default() += 1;
     }
-    let mut next_seq = store::take_seqs(txn, &per_conversation, now).await?;
+    let mut next_seq = store.take_seqs(&per_conversation, now).await?;
     let mut take_seq = |conversation: &str| -> Option<i64> {
         let slot = next_seq.get_mut(conversation)?;
         let seq = *slot;
@@ -506,28 +571,9 @@ async fn write_in(
         m.seq = take_seq(&m.conversation_id);
     }
 
-    for chunk in store::insert_pieces(&new_messages) {
-        let rows: Vec<message::ActiveModel> = chunk.iter().cloned().map(Into::into).collect();
-        message::Entity::insert_many(rows)
-            .exec_without_returning(txn)
-            .await?;
-    }
-    for m in &released {
-        let mut sql = Sql::new(backend);
-        sql.push("UPDATE messages SET seq = ")
-            .bind(m.seq)
-            .push(", deliver_at = ")
-            .bind(now)
-            .push(" WHERE id = ")
-            .bind(m.id.as_str());
-        txn.execute_raw(sql.statement()).await?;
-    }
-    for chunk in store::insert_pieces(&new_notices) {
-        let rows: Vec<notice::ActiveModel> = chunk.iter().cloned().map(Into::into).collect();
-        notice::Entity::insert_many(rows)
-            .exec_without_returning(txn)
-            .await?;
-    }
+    store.insert_messages(&new_messages).await?;
+    store.released(&released).await?;
+    store.insert_notices(&new_notices).await?;
 
     // A sender has read their own message. (Only receipts a client sent are announced: that a
     // sender read what they wrote tells nobody anything.)
@@ -547,13 +593,14 @@ async fn write_in(
     }
     // A receipt past a conversation's last message counts only up to it.
     let ids: Vec<&str> = receipts.keys().map(|(c, _)| c.as_str()).collect();
-    let last = store::last_seqs(txn, &ids).await?;
+    let last = store.last_seqs(&ids).await?;
     for ((conversation, _), (delivered, read)) in receipts.iter_mut() {
         let end = last.get(conversation).copied().unwrap_or(0);
         *delivered = (*delivered).min(end);
         *read = (*read).min(end);
     }
-    let receipt_rows: Vec<Delivery> = store::advance_receipts(txn, &receipts)
+    let receipt_rows: Vec<Delivery> = store
+        .advance_receipts(&receipts)
         .await?
         .into_iter()
         .filter(|(key, _)| asked.contains(key))
@@ -589,7 +636,7 @@ async fn write_in(
             .map(Delivery::Notice),
     );
     deliveries.extend(receipt_rows);
-    deliver::notify_other_nodes(state, txn, &deliveries).await?;
+    store.notify(state, &deliveries).await?;
 
     let answers = sources
         .into_iter()

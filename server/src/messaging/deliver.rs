@@ -356,34 +356,34 @@ async fn message_to_members(
             ServerFrame::Message(view).encode()
         }
     };
-    // The sender's devices also get the nonce, to match their pending send.
-    let mut own_view = view.clone();
-    own_view.nonce = Some(m.nonce.clone());
-    let (others, own) = if updated {
-        // An edit is a new version of a seq the socket already has: never deduplicated.
-        (
-            Outbound::Frame(encode(&view)),
-            Outbound::Frame(encode(&own_view)),
-        )
-    } else {
-        let conversation: Arc<str> = Arc::from(m.conversation_id.as_str());
-        (
+    let conversation: Arc<str> = Arc::from(m.conversation_id.as_str());
+    let outbound = |frame| {
+        if updated {
+            // An edit is a new version of a seq the socket already has: never deduplicated.
+            Outbound::Frame(frame)
+        } else {
             Outbound::Message {
                 conversation: conversation.clone(),
                 seq,
-                frame: encode(&view),
-            },
-            Outbound::Message {
-                conversation,
-                seq,
-                frame: encode(&own_view),
-            },
-        )
+                frame,
+            }
+        }
+    };
+    let others = outbound(encode(&view));
+    // The sender's other devices also get the nonce, to match their pending send (made only
+    // when the sender has another device here: the one it came from has its answer).
+    let own = || {
+        let mut own_view = view.clone();
+        own_view.nonce = Some(m.nonce.clone());
+        outbound(encode(&own_view))
     };
     let hub = &state.messaging.hub;
+    let mut own = Some(own);
     for member in members.iter() {
         if *member == m.sender_id {
-            hub.send_except(member, &own, origin);
+            if let Some(own) = own.take() {
+                hub.send_except_with(member, own, origin);
+            }
         } else {
             hub.send(member, &others);
         }

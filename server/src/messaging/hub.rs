@@ -152,6 +152,18 @@ impl Hub {
         self.write(person_id, || frame.clone(), except)
     }
 
+    /// Like [`Hub::send_except`], building the frame only when a socket will take it (a
+    /// sender's own copy of a message, which their other devices need and the device it came
+    /// from does not).
+    pub fn send_except_with(
+        &self,
+        person_id: &str,
+        make: impl FnOnce() -> Outbound,
+        except: Option<u64>,
+    ) -> usize {
+        self.write(person_id, make, except)
+    }
+
     /// Write the frame `make` builds to every socket of `person_id`, building it only when
     /// they have one; returns how many took it.
     pub fn send_with(&self, person_id: &str, make: impl FnOnce() -> Outbound) -> usize {
@@ -168,6 +180,9 @@ impl Hub {
         let Some(conns) = shard.people.get_mut(person_id) else {
             return 0;
         };
+        if conns.iter().all(|conn| Some(conn.id) == except) {
+            return 0;
+        }
         let frame = make();
         let mut delivered = 0;
         conns.retain(|conn| {

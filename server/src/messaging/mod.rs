@@ -26,6 +26,7 @@ pub mod routes;
 pub mod settings;
 pub mod socket;
 pub mod store;
+mod store_sqlite;
 pub mod views;
 pub mod ws;
 

@@ -4,7 +4,135 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, Statement,
+    Value,
+};
+
+use super::deliver::{self, Delivery};
+use super::entity::{message, notice};
+use crate::state::AppState;
+
+/// What a batch of the committer writes, inside its transaction: through sea-orm ([`Orm`]), or
+/// on an SQLite file through the committer's own connection (`store_sqlite`).
+pub(super) trait Store {
+    /// Un-hold messages quiet hours held, those still held; returns the ids this call released
+    /// (a message two nodes both find due is released by one).
+    async fn claim(&mut self, ids: &[String]) -> Result<Vec<String>, DbErr>;
+    /// Stored messages, by id.
+    async fn messages(&mut self, ids: &[String]) -> Result<Vec<message::Model>, DbErr>;
+    /// Take `count` sequence numbers in each conversation; returns the first of each.
+    async fn take_seqs(
+        &mut self,
+        counts: &BTreeMap<String, i64>,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<String, i64>, DbErr>;
+    async fn insert_messages(&mut self, rows: &[message::Model]) -> Result<(), DbErr>;
+    /// Store released messages' `seq` and `deliver_at`.
+    async fn released(&mut self, rows: &[message::Model]) -> Result<(), DbErr>;
+    async fn insert_notices(&mut self, rows: &[notice::Model]) -> Result<(), DbErr>;
+    /// The last sequence number of each conversation.
+    async fn last_seqs(&mut self, ids: &[&str]) -> Result<HashMap<String, i64>, DbErr>;
+    /// Move members' delivered/read positions forward (never back); returns the positions of
+    /// the members named, as stored afterwards.
+    async fn advance_receipts(&mut self, receipts: &Receipts) -> Result<Receipts, DbErr>;
+    /// Tell the other nodes (on commit).
+    async fn notify(&mut self, state: &AppState, deliveries: &[Delivery]) -> Result<(), DbErr>;
+}
+
+/// Ids per `IN (…)` list when stored messages are read back.
+const IN_LIST: usize = 400;
+
+/// A batch written through sea-orm, in a transaction of `C`.
+pub(super) struct Orm<'a, C>(pub &'a C);
+
+impl<C: ConnectionTrait> Store for Orm<'_, C> {
+    async fn claim(&mut self, ids: &[String]) -> Result<Vec<String>, DbErr> {
+        let backend = self.0.get_database_backend();
+        let mut claimed = Vec::new();
+        for id in ids {
+            let mut sql = Sql::new(backend);
+            sql.push("UPDATE messages SET held = ")
+                .bind(false)
+                .push(" WHERE id = ")
+                .bind(id.as_str())
+                .push(" AND held = ")
+                .bind(true);
+            if self.0.execute_raw(sql.statement()).await?.rows_affected() == 1 {
+                claimed.push(id.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn messages(&mut self, ids: &[String]) -> Result<Vec<message::Model>, DbErr> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IN_LIST) {
+            out.extend(
+                message::Entity::find()
+                    .filter(message::Column::Id.is_in(chunk.iter().cloned()))
+                    .all(self.0)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn take_seqs(
+        &mut self,
+        counts: &BTreeMap<String, i64>,
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<String, i64>, DbErr> {
+        take_seqs(self.0, counts, now).await
+    }
+
+    async fn insert_messages(&mut self, rows: &[message::Model]) -> Result<(), DbErr> {
+        for chunk in insert_pieces(rows) {
+            let rows: Vec<message::ActiveModel> = chunk.iter().cloned().map(Into::into).collect();
+            message::Entity::insert_many(rows)
+                .exec_without_returning(self.0)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn released(&mut self, rows: &[message::Model]) -> Result<(), DbErr> {
+        let backend = self.0.get_database_backend();
+        for m in rows {
+            let mut sql = Sql::new(backend);
+            sql.push("UPDATE messages SET seq = ")
+                .bind(m.seq)
+                .push(", deliver_at = ")
+                .bind(m.deliver_at)
+                .push(" WHERE id = ")
+                .bind(m.id.as_str());
+            self.0.execute_raw(sql.statement()).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_notices(&mut self, rows: &[notice::Model]) -> Result<(), DbErr> {
+        for chunk in insert_pieces(rows) {
+            let rows: Vec<notice::ActiveModel> = chunk.iter().cloned().map(Into::into).collect();
+            notice::Entity::insert_many(rows)
+                .exec_without_returning(self.0)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn last_seqs(&mut self, ids: &[&str]) -> Result<HashMap<String, i64>, DbErr> {
+        last_seqs(self.0, ids).await
+    }
+
+    async fn advance_receipts(&mut self, receipts: &Receipts) -> Result<Receipts, DbErr> {
+        advance_receipts(self.0, receipts).await
+    }
+
+    async fn notify(&mut self, state: &AppState, deliveries: &[Delivery]) -> Result<(), DbErr> {
+        deliver::notify_other_nodes(state, self.0, deliveries).await
+    }
+}
 
 /// SQL text with values bound in order: `?` on SQLite, `$n` on PostgreSQL.
 pub struct Sql {
