@@ -2,8 +2,8 @@
 //! takes whatever has queued up since its last commit and writes it all in one transaction
 //! (a few hundred messages cost about one commit, not one each), then answers the senders and
 //! tells the sockets. Store, then notify: nothing is published before the commit returns.
-//! (A batch of nothing but new notices on SQLite is one `INSERT`, atomic by itself: see
-//! `notices_alone`.)
+//! The batch's logic is written once against `store::Store`: sea-orm on PostgreSQL, the
+//! committer's own rusqlite connection on an SQLite file (`store_sqlite`).
 //!
 //! Sequence numbers are taken inside the transaction with `UPDATE conversations SET last_seq =
 //! last_seq + n … RETURNING last_seq`, a write that locks the row on PostgreSQL and takes
@@ -268,9 +268,6 @@ async fn write_orm(
     batch: &[Job],
     now: DateTime<Utc>,
 ) -> Result<Written, DbErr> {
-    if let Some(notices) = notices_alone(db, batch) {
-        return write_notices_alone(db, batch, &notices).await;
-    }
     // Answer replays from what is stored before anything is written.
     let started = std::time::Instant::now();
     let existing = stored_nonces(db, batch).await?;
@@ -303,71 +300,6 @@ fn log_timing(
         commit_us = (done - wrote).as_micros() as u64,
         "group commit"
     );
-}
-
-/// The batch's notices, when the batch is nothing but new notices that one statement can store
-/// on SQLite: notices take no sequence numbers, and a single node tells no other node, so one
-/// `INSERT` committed by itself stores them all or none (a class notice under fan-out load is
-/// a batch of its own: a transaction of four round trips to the database thread was a fifth
-/// of the server's work).
-fn notices_alone<'a>(db: &DatabaseConnection, batch: &'a [Job]) -> Option<Vec<&'a notice::Model>> {
-    if db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite
-        || batch.len() > store::ONE_STATEMENT
-    {
-        return None;
-    }
-    let mut notices = Vec::with_capacity(batch.len());
-    let mut keys = std::collections::HashSet::with_capacity(batch.len());
-    for job in batch {
-        let Job::Notice(n, _) = job else { return None };
-        // The same nonce twice in one batch: the general path answers both with one row.
-        if !keys.insert((n.sender_id.as_str(), n.nonce.as_str())) {
-            return None;
-        }
-        notices.push(&**n);
-    }
-    Some(notices)
-}
-
-/// Store `notices` (all of `batch`) in one statement; a notice whose (sender, nonce) is
-/// already stored is a retry, answered with the stored one.
-async fn write_notices_alone(
-    db: &DatabaseConnection,
-    batch: &[Job],
-    notices: &[&notice::Model],
-) -> Result<Written, DbErr> {
-    let rows: Vec<notice::ActiveModel> = notices.iter().map(|n| (*n).clone().into()).collect();
-    let inserted: std::collections::HashSet<String> = match notice::Entity::insert_many(rows)
-        .on_conflict_do_nothing_on([notice::Column::SenderId, notice::Column::Nonce])
-        .exec_with_returning_keys(db)
-        .await?
-    {
-        sea_orm::TryInsertResult::Inserted(ids) => ids.into_iter().collect(),
-        sea_orm::TryInsertResult::Conflicted | sea_orm::TryInsertResult::Empty => {
-            Default::default()
-        }
-    };
-    let mut existing = if inserted.len() < notices.len() {
-        stored_nonces(db, batch).await?.notices
-    } else {
-        HashMap::new()
-    };
-    let mut written = Written::default();
-    for n in notices {
-        if inserted.contains(&n.id) {
-            if !n.held {
-                written.deliveries.push(Delivery::Notice((*n).clone()));
-            }
-            written.answers.push(Some(Answer::Notice((*n).clone())));
-        } else {
-            let key = (n.sender_id.clone(), n.nonce.clone());
-            let found = existing.remove(&key).ok_or_else(|| {
-                DbErr::RecordNotFound(format!("notice {} of {}", n.nonce, n.sender_id))
-            })?;
-            written.answers.push(Some(Answer::Notice(found)));
-        }
-    }
-    Ok(written)
 }
 
 /// Messages and notices already stored under a (sender, nonce) in this batch.
@@ -591,9 +523,20 @@ async fn write_in(
             entry.1 = entry.1.max(seq);
         }
     }
-    // A receipt past a conversation's last message counts only up to it.
-    let ids: Vec<&str> = receipts.keys().map(|(c, _)| c.as_str()).collect();
-    let last = store.last_seqs(&ids).await?;
+    // A receipt past a conversation's last message counts only up to it. (A conversation
+    // numbered in this batch ends where its numbering stopped; the others are looked up.)
+    let mut last: HashMap<String, i64> = HashMap::new();
+    let mut unknown: Vec<&str> = Vec::new();
+    for (conversation, _) in receipts.keys() {
+        match next_seq.get(conversation) {
+            Some(next) => {
+                last.insert(conversation.clone(), next - 1);
+            }
+            None => unknown.push(conversation),
+        }
+    }
+    unknown.dedup();
+    last.extend(store.last_seqs(&unknown).await?);
     for ((conversation, _), (delivered, read)) in receipts.iter_mut() {
         let end = last.get(conversation).copied().unwrap_or(0);
         *delivered = (*delivered).min(end);

@@ -199,10 +199,6 @@ impl Sql {
 /// than to run.
 const SHAPES: [usize; 6] = [1, 4, 16, 64, 256, 1024];
 
-/// Rows stored by one statement of their own rather than in pieces (a few dozen SQL texts at
-/// most, one per count).
-pub const ONE_STATEMENT: usize = 64;
-
 /// Padding rows worth one statement less: a padding row costs an index probe, a statement a
 /// round trip to the database.
 const PAD_AT_MOST: usize = 64;
