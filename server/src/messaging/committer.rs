@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
 use super::deliver::{self, Delivery};
@@ -24,8 +24,6 @@ use crate::state::AppState;
 
 /// Most jobs taken into one transaction.
 const MAX_BATCH: usize = 8192;
-/// Ids per `IN (…)` list when stored rows are read back.
-const IN_LIST: usize = 400;
 
 pub type Reply<T> = oneshot::Sender<Result<T, AppError>>;
 
@@ -308,38 +306,51 @@ struct Existing {
     notices: HashMap<(String, String), notice::Model>,
 }
 
-async fn stored_nonces(db: &DatabaseConnection, batch: &[Job]) -> Result<Existing, DbErr> {
-    let mut message_keys = Vec::new();
-    let mut notice_keys = Vec::new();
+/// The (sender, nonce) keys of the batch's new messages and notices.
+type Keys<'a> = Vec<(&'a str, &'a str)>;
+
+fn nonce_keys(batch: &[Job]) -> (Keys<'_>, Keys<'_>) {
+    let mut messages = Vec::new();
+    let mut notices = Vec::new();
     for job in batch {
         match job {
-            Job::Send(m, _, _) => message_keys.push((m.sender_id.clone(), m.nonce.clone())),
-            Job::Notice(n, _) => notice_keys.push((n.sender_id.clone(), n.nonce.clone())),
+            Job::Send(m, _, _) => messages.push((m.sender_id.as_str(), m.nonce.as_str())),
+            Job::Notice(n, _) => notices.push((n.sender_id.as_str(), n.nonce.as_str())),
             _ => {}
         }
     }
-    let mut existing = Existing {
-        messages: HashMap::new(),
-        notices: HashMap::new(),
-    };
+    (messages, notices)
+}
+
+impl Existing {
+    fn new(messages: Vec<message::Model>, notices: Vec<notice::Model>) -> Existing {
+        Existing {
+            messages: messages
+                .into_iter()
+                .map(|m| ((m.sender_id.clone(), m.nonce.clone()), m))
+                .collect(),
+            notices: notices
+                .into_iter()
+                .map(|n| ((n.sender_id.clone(), n.nonce.clone()), n))
+                .collect(),
+        }
+    }
+}
+
+async fn stored_nonces(db: &DatabaseConnection, batch: &[Job]) -> Result<Existing, DbErr> {
+    let (message_keys, notice_keys) = nonce_keys(batch);
     let backend = db.get_database_backend();
+    let mut messages = Vec::new();
     for (start, shape) in store::pieces(message_keys.len()) {
         let lookup = store::by_sender_nonce(backend, "messages", &message_keys, start, shape);
-        for m in message::Entity::find().from_raw_sql(lookup).all(db).await? {
-            existing
-                .messages
-                .insert((m.sender_id.clone(), m.nonce.clone()), m);
-        }
+        messages.extend(message::Entity::find().from_raw_sql(lookup).all(db).await?);
     }
+    let mut notices = Vec::new();
     for (start, shape) in store::pieces(notice_keys.len()) {
         let lookup = store::by_sender_nonce(backend, "notices", &notice_keys, start, shape);
-        for n in notice::Entity::find().from_raw_sql(lookup).all(db).await? {
-            existing
-                .notices
-                .insert((n.sender_id.clone(), n.nonce.clone()), n);
-        }
+        notices.extend(notice::Entity::find().from_raw_sql(lookup).all(db).await?);
     }
-    Ok(existing)
+    Ok(Existing::new(messages, notices))
 }
 
 /// [`stored_nonces`] on an SQLite file: one index probe per (sender, nonce) on the committer's
@@ -349,44 +360,13 @@ async fn stored_sqlite(
     db: &DatabaseConnection,
     batch: &[Job],
 ) -> Result<Existing, DbErr> {
-    let mut message_keys = Vec::new();
-    let mut notice_keys = Vec::new();
-    for job in batch {
-        match job {
-            Job::Send(m, _, _) => message_keys.push((m.sender_id.as_str(), m.nonce.as_str())),
-            Job::Notice(n, _) => notice_keys.push((n.sender_id.as_str(), n.nonce.as_str())),
-            _ => {}
-        }
-    }
-    let mut existing = Existing {
-        messages: HashMap::new(),
-        notices: HashMap::new(),
-    };
-    let ids = writer.stored("messages", &message_keys)?;
-    for chunk in ids.chunks(IN_LIST) {
-        for m in message::Entity::find()
-            .filter(message::Column::Id.is_in(chunk.iter().cloned()))
-            .all(db)
-            .await?
-        {
-            existing
-                .messages
-                .insert((m.sender_id.clone(), m.nonce.clone()), m);
-        }
-    }
-    let ids = writer.stored("notices", &notice_keys)?;
-    for chunk in ids.chunks(IN_LIST) {
-        for n in notice::Entity::find()
-            .filter(notice::Column::Id.is_in(chunk.iter().cloned()))
-            .all(db)
-            .await?
-        {
-            existing
-                .notices
-                .insert((n.sender_id.clone(), n.nonce.clone()), n);
-        }
-    }
-    Ok(existing)
+    let (message_keys, notice_keys) = nonce_keys(batch);
+    let messages = writer.stored("messages", &message_keys)?;
+    let notices = writer.stored("notices", &notice_keys)?;
+    Ok(Existing::new(
+        store::messages_by_id(db, &messages).await?,
+        store::notices_by_id(db, &notices).await?,
+    ))
 }
 
 async fn write_in(

@@ -43,6 +43,40 @@ pub(super) trait Store {
 /// Ids per `IN (…)` list when stored messages are read back.
 const IN_LIST: usize = 400;
 
+/// Stored messages, by id.
+pub(super) async fn messages_by_id(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+) -> Result<Vec<message::Model>, DbErr> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IN_LIST) {
+        out.extend(
+            message::Entity::find()
+                .filter(message::Column::Id.is_in(chunk.iter().cloned()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// Stored notices, by id.
+pub(super) async fn notices_by_id(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+) -> Result<Vec<notice::Model>, DbErr> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IN_LIST) {
+        out.extend(
+            notice::Entity::find()
+                .filter(notice::Column::Id.is_in(chunk.iter().cloned()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
 /// A batch written through sea-orm, in a transaction of `C`.
 pub(super) struct Orm<'a, C>(pub &'a C);
 
@@ -66,16 +100,7 @@ impl<C: ConnectionTrait> Store for Orm<'_, C> {
     }
 
     async fn messages(&mut self, ids: &[String]) -> Result<Vec<message::Model>, DbErr> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(IN_LIST) {
-            out.extend(
-                message::Entity::find()
-                    .filter(message::Column::Id.is_in(chunk.iter().cloned()))
-                    .all(self.0)
-                    .await?,
-            );
-        }
-        Ok(out)
+        messages_by_id(self.0, ids).await
     }
 
     async fn take_seqs(
@@ -353,16 +378,14 @@ pub async fn advance_receipts(
 pub fn by_sender_nonce(
     backend: DatabaseBackend,
     table: &str,
-    keys: &[(String, String)],
+    keys: &[(&str, &str)],
     start: usize,
     shape: usize,
 ) -> Statement {
     let mut sql = Sql::new(backend);
     sql.push("WITH k(s, n) AS (");
     values(&mut sql, shape, |sql, row| {
-        let (sender, nonce) = keys
-            .get(start + row)
-            .map_or(("", ""), |(s, n)| (s.as_str(), n.as_str()));
+        let (sender, nonce) = keys.get(start + row).map_or(("", ""), |(s, n)| (*s, *n));
         sql.bind_as(sender, "text")
             .push(", ")
             .bind_as(nonce, "text");

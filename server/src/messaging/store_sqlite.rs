@@ -18,16 +18,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use super::entity::{message, notice};
 use super::store::{Receipts, Store};
 
 /// How long a batch waits for another writer (an import, an edit) to finish.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Ids per `IN (…)` list when stored rows are read back through sea-orm.
-const IN_LIST: usize = 400;
 
 pub struct Writer {
     conn: Connection,
@@ -126,16 +123,7 @@ impl Store for Tx<'_> {
     }
 
     async fn messages(&mut self, ids: &[String]) -> Result<Vec<message::Model>, DbErr> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(IN_LIST) {
-            out.extend(
-                message::Entity::find()
-                    .filter(message::Column::Id.is_in(chunk.iter().cloned()))
-                    .all(self.read)
-                    .await?,
-            );
-        }
-        Ok(out)
+        super::store::messages_by_id(self.read, ids).await
     }
 
     async fn take_seqs(
