@@ -108,6 +108,39 @@ pub async fn dedicated_postgres(
     ))
 }
 
+/// How long a writer of its own (the messaging committer, a roster import) waits for another
+/// writer of the same SQLite file to finish.
+const OWN_WRITER_BUSY: Duration = Duration::from_secs(30);
+
+/// A rusqlite connection of its own to the SQLite database in `file`, for a writer that binds
+/// its rows straight into prepared statements (see `messaging::store_sqlite` and
+/// `roster::bulk_sqlite`), with `pragmas` applied.
+pub fn own_sqlite_writer(
+    file: &std::path::Path,
+    pragmas: &str,
+) -> Result<rusqlite::Connection, DbErr> {
+    use rusqlite::{Connection, OpenFlags};
+    let conn = Connection::open_with_flags(
+        file,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sqlite_failed)?;
+    conn.busy_timeout(OWN_WRITER_BUSY).map_err(sqlite_failed)?;
+    conn.execute_batch(pragmas).map_err(sqlite_failed)?;
+    Ok(conn)
+}
+
+/// A time as sqlx-sqlite stores it (RFC 3339 with as many fraction digits as it needs), so that
+/// what a rusqlite writer stores reads back through sea-orm like everything else.
+pub fn sqlite_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+}
+
+/// A rusqlite error as sea-orm's.
+pub fn sqlite_failed(err: rusqlite::Error) -> DbErr {
+    DbErr::Exec(sea_orm::RuntimeErr::Internal(format!("SQLite: {err}")))
+}
+
 /// How often a serving node folds SQLite's write-ahead log back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 

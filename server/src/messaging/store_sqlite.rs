@@ -15,17 +15,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use super::entity::{message, notice};
 use super::store::{Receipts, Store};
-
-/// How long a batch waits for another writer (an import, an edit) to finish.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::db::{sqlite_failed as failed, sqlite_time as time};
 
 pub struct Writer {
     conn: Connection,
@@ -35,17 +32,14 @@ impl Writer {
     /// Open the database in `file` for the committer: `cache_kib` of page cache, and the
     /// write-ahead log folded back by a commit only past `checkpoint_pages`.
     pub fn open(file: &Path, cache_kib: u32, checkpoint_pages: u32) -> Result<Writer, DbErr> {
-        let conn = Connection::open_with_flags(
+        let conn = crate::db::own_sqlite_writer(
             file,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(failed)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
-        conn.execute_batch(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-             PRAGMA cache_size = -{cache_kib}; PRAGMA wal_autocheckpoint = {checkpoint_pages};"
-        ))
-        .map_err(failed)?;
+            &format!(
+                "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                 PRAGMA cache_size = -{cache_kib}; \
+                 PRAGMA wal_autocheckpoint = {checkpoint_pages};"
+            ),
+        )?;
         conn.set_prepared_statement_cache_capacity(32);
         Ok(Writer { conn })
     }
@@ -294,13 +288,4 @@ impl Store for Tx<'_> {
         // One node per SQLite file: nobody else to tell.
         Ok(())
     }
-}
-
-/// A time as sqlx-sqlite stores it.
-fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
-}
-
-fn failed(err: rusqlite::Error) -> DbErr {
-    DbErr::Exec(sea_orm::RuntimeErr::Internal(format!("SQLite: {err}")))
 }

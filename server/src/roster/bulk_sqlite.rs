@@ -17,18 +17,16 @@
 //! in it, the statements of `then` included, was written.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 use sea_orm::{DbBackend, DbErr, Statement, Value};
 
 use super::apply::{self, Out, Write};
 use super::plan::Plan;
+use crate::db::sqlite_failed as failed;
 
-/// How long the import waits for another writer (a message being committed) to finish.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The import connection's page cache, KiB: a county's import touches hundreds of megabytes of
 /// pages, which SQLite's default 2 MB cache would spill and read back over and over inside the
 /// transaction. The cache grows only as it is used.
@@ -53,17 +51,13 @@ fn write_blocking(
     now: DateTime<Utc>,
     then: impl FnOnce() -> Vec<Statement>,
 ) -> Result<(), DbErr> {
-    let mut conn = Connection::open_with_flags(
+    let mut conn = crate::db::own_sqlite_writer(
         file,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(failed)?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
-    conn.execute_batch(&format!(
-        "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA synchronous = NORMAL; \
-         PRAGMA cache_size = -{CACHE_KIB};"
-    ))
-    .map_err(failed)?;
+        &format!(
+            "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY; PRAGMA synchronous = NORMAL; \
+             PRAGMA cache_size = -{CACHE_KIB};"
+        ),
+    )?;
     let txn = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(failed)?;
@@ -240,12 +234,8 @@ impl Binder {
 
     fn time(&mut self, t: DateTime<Utc>) -> &str {
         if self.last_time.as_ref().is_none_or(|(last, _)| *last != t) {
-            self.last_time = Some((t, t.to_rfc3339_opts(SecondsFormat::AutoSi, false)));
+            self.last_time = Some((t, crate::db::sqlite_time(t)));
         }
         self.last_time.as_ref().map_or("", |(_, text)| text)
     }
-}
-
-fn failed(err: rusqlite::Error) -> DbErr {
-    DbErr::Exec(sea_orm::RuntimeErr::Internal(format!("SQLite: {err}")))
 }
