@@ -378,15 +378,11 @@ async fn message_to_members(
         outbound(encode(&own_view))
     };
     let hub = &state.messaging.hub;
-    let mut own = Some(own);
-    for member in members.iter() {
-        if *member == m.sender_id {
-            if let Some(own) = own.take() {
-                hub.send_except_with(member, own, origin);
-            }
-        } else {
-            hub.send(member, &others);
-        }
+    for member in members.iter().filter(|id| **id != m.sender_id) {
+        hub.send(member, &others);
+    }
+    if members.contains(&m.sender_id) {
+        hub.send_except_with(&m.sender_id, own, origin);
     }
     Ok(())
 }

@@ -1,5 +1,7 @@
-//! The committer's bulk statements: many conversations' sequence numbers, or many members'
-//! receipts, in one statement each (a statement costs far more than a row).
+//! What a batch of the committer writes ([`Store`]), and its sea-orm implementation ([`Orm`],
+//! PostgreSQL): many conversations' sequence numbers, or many members' receipts, in one
+//! statement each (over the network a statement costs far more than a row). An SQLite file is
+//! written row by row through prepared statements instead (`store_sqlite`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -160,7 +162,7 @@ impl<C: ConnectionTrait> Store for Orm<'_, C> {
 }
 
 /// SQL text with values bound in order: `?` on SQLite, `$n` on PostgreSQL.
-pub struct Sql {
+struct Sql {
     backend: DatabaseBackend,
     text: String,
     values: Vec<Value>,
@@ -261,7 +263,7 @@ fn values(sql: &mut Sql, rows: usize, mut bind: impl FnMut(&mut Sql, usize)) {
 }
 
 /// Take `count` sequence numbers in each conversation; returns the first of each.
-pub async fn take_seqs(
+async fn take_seqs(
     db: &impl ConnectionTrait,
     counts: &BTreeMap<String, i64>,
     now: DateTime<Utc>,
@@ -297,10 +299,7 @@ pub async fn take_seqs(
 }
 
 /// The last sequence number of each conversation.
-pub async fn last_seqs(
-    db: &impl ConnectionTrait,
-    ids: &[&str],
-) -> Result<HashMap<String, i64>, DbErr> {
+async fn last_seqs(db: &impl ConnectionTrait, ids: &[&str]) -> Result<HashMap<String, i64>, DbErr> {
     let backend = db.get_database_backend();
     let mut out = HashMap::with_capacity(ids.len());
     for (start, shape) in pieces(ids.len()) {
@@ -321,7 +320,7 @@ pub type Receipts = BTreeMap<(String, String), (i64, i64)>;
 
 /// Move members' delivered/read positions forward (never back); returns the positions of the
 /// members named, as stored afterwards.
-pub async fn advance_receipts(
+async fn advance_receipts(
     db: &impl ConnectionTrait,
     receipts: &Receipts,
 ) -> Result<Receipts, DbErr> {
@@ -398,7 +397,7 @@ pub fn by_sender_nonce(
 
 /// Rows of a multi-row INSERT, in pieces of recurring sizes (no padding: each piece is a shape
 /// or a smaller remainder cut into shapes).
-pub fn insert_pieces<T>(items: &[T]) -> Vec<&[T]> {
+fn insert_pieces<T>(items: &[T]) -> Vec<&[T]> {
     let mut out = Vec::new();
     let mut rest = items;
     while !rest.is_empty() {
