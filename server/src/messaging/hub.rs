@@ -18,6 +18,8 @@ pub const CLOSE_RETIRED: u16 = 4001;
 /// Every session and token of the person was ended.
 pub const CLOSE_SIGNED_OUT: u16 = 4003;
 pub const CLOSE_TOO_SLOW: u16 = 4008;
+/// Silent for three heartbeats (not even a pong): the peer is taken for dead.
+pub const CLOSE_NO_HEARTBEAT: u16 = 1008;
 /// The node may have missed events (its link to the other nodes dropped): resume.
 pub const CLOSE_RESUME: u16 = 4012;
 /// The server is stopping.
@@ -248,6 +250,38 @@ impl Hub {
     pub fn close(&self, code: u16) {
         self.closed.store(code, Ordering::Release);
         self.disconnect_all(code);
+    }
+
+    /// Heartbeats, until `shutdown`: every `every`, each socket is pinged, and one silent
+    /// for three heartbeats is closed (`CLOSE_NO_HEARTBEAT`). One task for the node, not a
+    /// timer per socket (a timer is memory every idle socket carries); it takes one shard
+    /// per step, so that the pings go out spread over the interval, not in one burst.
+    pub async fn heartbeat(
+        self: Arc<Self>,
+        every: std::time::Duration,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
+        let step = every / SHARDS as u32;
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + step, step);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        for shard in (0..SHARDS).cycle() {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = shutdown.cancelled() => return,
+            }
+            // Pinged outside the shard's lock: deliveries to the shard do not wait for it.
+            let sockets: Vec<Arc<Socket>> = self.shards[shard]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .people
+                .values()
+                .flatten()
+                .map(|conn| conn.socket.clone())
+                .collect();
+            for socket in sockets {
+                socket.heartbeat(every * 3);
+            }
+        }
     }
 
     /// Live sockets on this node.

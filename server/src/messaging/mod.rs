@@ -165,6 +165,13 @@ pub fn start(state: &AppState) {
     tokio::spawn(deliver::listen(state.clone()));
     tokio::spawn(release::run(state.clone()));
     tokio::spawn(release::close_retired(state.clone()));
+    tokio::spawn(
+        state
+            .messaging
+            .hub
+            .clone()
+            .heartbeat(state.config.heartbeat, state.shutdown.clone()),
+    );
     // One waiter on the shutdown token for all sockets (each socket waiting on it was a lock
     // on the token per frame): when the node stops, the hub closes them.
     let (shutdown, hub) = (state.shutdown.clone(), state.messaging.hub.clone());

@@ -20,11 +20,12 @@ use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use futures::{Sink, Stream};
 
-use super::hub::{CLOSE_TOO_SLOW, Outbound};
+use super::hub::{CLOSE_NO_HEARTBEAT, CLOSE_TOO_SLOW, Outbound};
 
 /// Bytes that may wait for a client before it counts as too slow (beyond what the kernel's
 /// buffers took).
@@ -68,6 +69,8 @@ struct Inner {
     sent: HashMap<Arc<str>, i64>,
     /// Bytes written since the socket's buffer was last empty (an upper bound on what waits).
     backlog: usize,
+    /// When the client was last heard from (any frame, a pong included).
+    heard: Instant,
     closing: u16,
     broken: bool,
 }
@@ -92,6 +95,7 @@ impl Socket {
                 held: Vec::new(),
                 sent: HashMap::new(),
                 backlog: 0,
+                heard: Instant::now(),
                 closing: 0,
                 broken: false,
             }),
@@ -132,6 +136,23 @@ impl Socket {
         }
     }
 
+    /// From the hub's heartbeat: a client silent for longer than `silence` is asked to close
+    /// (`CLOSE_NO_HEARTBEAT`); the others are pinged (their pong counts as being heard).
+    pub fn heartbeat(&self, silence: Duration) {
+        let mut inner = self.lock();
+        if inner.closing != 0 || inner.broken {
+            return;
+        }
+        if inner.heard.elapsed() > silence {
+            inner.close(CLOSE_NO_HEARTBEAT);
+            return;
+        }
+        let ping = Message::Ping(Default::default());
+        if let Err(why) = inner.for_task(|inner, cx| inner.write(ping, 0, cx)) {
+            inner.refused(why);
+        }
+    }
+
     /// Ask the socket's task to close with `code` (the first reason given wins).
     pub fn close(&self, code: u16) {
         self.lock().close(code);
@@ -161,7 +182,10 @@ impl Socket {
             return Poll::Pending;
         }
         match Pin::new(&mut inner.ws).poll_next(cx) {
-            Poll::Ready(Some(Ok(message))) => Poll::Ready(Event::Frame(message)),
+            Poll::Ready(Some(Ok(message))) => {
+                inner.heard = Instant::now();
+                Poll::Ready(Event::Frame(message))
+            }
             Poll::Ready(_) => Poll::Ready(Event::Gone),
             Poll::Pending => Poll::Pending,
         }
@@ -269,9 +293,14 @@ impl Inner {
     /// kernel does not take wakes the task when it can go on. The task's waker is borrowed for
     /// the write and put back (cloning it per frame was a measurable share of a fan-out).
     fn write_for_task(&mut self, out: &Outbound) -> Result<(), Refused> {
+        self.for_task(|inner, cx| inner.write_outbound(out, cx))
+    }
+
+    /// Run `write` with the socket task's waker (see `write_for_task`).
+    fn for_task<T>(&mut self, write: impl FnOnce(&mut Inner, &mut Context<'_>) -> T) -> T {
         let waker = self.waker.take();
         let mut cx = Context::from_waker(waker.as_ref().unwrap_or(Waker::noop()));
-        let written = self.write_outbound(out, &mut cx);
+        let written = write(self, &mut cx);
         self.waker = waker;
         written
     }

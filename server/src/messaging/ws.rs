@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use tokio::time::Instant;
 
 use super::conversations;
 use super::hub::{CLOSE_TOO_SLOW, Outbound};
@@ -65,7 +64,12 @@ pub async fn upgrade(
         .max_write_buffer_size(super::socket::MAX_BUFFER)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .on_upgrade(move |socket| run(state, caller.person, lang, socket)))
+        // The socket gets a task of its own: axum's upgrade task, which would otherwise run it,
+        // keeps its own state beside the socket's for as long as the socket lives.
+        .on_upgrade(move |socket| {
+            tokio::spawn(run(state, caller.person, lang, socket));
+            std::future::ready(())
+        }))
 }
 
 fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
@@ -144,7 +148,7 @@ impl Conn {
                 super::hub::CLOSE_RETIRED => "retired",
                 super::hub::CLOSE_SIGNED_OUT => "signed out",
                 super::hub::CLOSE_GOING_AWAY => "server shutting down",
-                1008 => "no heartbeat",
+                super::hub::CLOSE_NO_HEARTBEAT => "no heartbeat",
                 _ => "resume",
             };
             let close = Message::Close(Some(CloseFrame {
@@ -174,21 +178,13 @@ impl Conn {
         self.socket.started(frame).await
     }
 
-    /// The socket's loop; returns the close code to send, if any.
+    /// The socket's loop; returns the close code to send, if any. Heartbeats are the hub's
+    /// (`Hub::heartbeat`): an idle socket's task carries no timer.
     async fn serve(&mut self) -> Option<u16> {
-        // Ping every `heartbeat`; a peer silent for three of them (not even a pong) is dead.
-        let every = self.state.config.heartbeat;
-        let silence_limit = every * 3;
-        let mut heard = Instant::now();
-        let mut next_ping = heard + every;
         // Until the client's first frame (normally `resume`) has been answered, live messages
         // wait in the socket, so a catch-up is never overtaken by newer messages; a client
-        // that does not resume gets them after `HOLD` at most.
-        let hold_until = heard + HOLD;
-        let mut holding = true;
-        // One timer for both deadlines (each timer is memory every idle socket carries).
-        let timer = tokio::time::sleep_until(hold_until.min(next_ping));
-        tokio::pin!(timer);
+        // that does not resume gets them after `HOLD` at most. Boxed, and dropped once live.
+        let mut hold = Some(Box::pin(tokio::time::sleep(HOLD)));
         let socket = self.socket.clone();
         loop {
             let read = self.sending.as_ref().map_or(0, FuturesUnordered::len) < SENDS_IN_FLIGHT;
@@ -200,7 +196,6 @@ impl Conn {
                         Event::Close(code) => return Some(code),
                         Event::Gone => return None,
                     };
-                    heard = Instant::now();
                     match message {
                         Message::Text(text) => {
                             // Rare and large futures live on the heap only while they run, so
@@ -217,11 +212,8 @@ impl Conn {
                         Message::Ping(_) | Message::Pong(_) => {}
                     }
                     // Answered first (a resume sends the backlog), then what was held.
-                    if holding {
-                        holding = false;
-                        if socket.live().is_err() {
-                            return None;
-                        }
+                    if hold.take().is_some() && socket.live().is_err() {
+                        return None;
                     }
                 }
                 Some(answer) = next_answer(&mut self.sending) => {
@@ -229,25 +221,11 @@ impl Conn {
                         return None;
                     }
                 }
-                () = &mut timer => {
-                    let now = Instant::now();
-                    if holding && now >= hold_until {
-                        holding = false;
-                        if socket.live().is_err() {
-                            return None;
-                        }
+                () = held(&mut hold) => {
+                    hold = None;
+                    if socket.live().is_err() {
+                        return None;
                     }
-                    if now >= next_ping {
-                        if heard.elapsed() > silence_limit {
-                            return Some(1008);
-                        }
-                        if socket.send_control(Message::Ping(Default::default())).await.is_err() {
-                            return None;
-                        }
-                        next_ping = now + every;
-                    }
-                    let next = if holding { hold_until.min(next_ping) } else { next_ping };
-                    timer.as_mut().reset(next);
                 }
             }
         }
@@ -368,6 +346,14 @@ impl Conn {
             }
         }
         Ok(self.socket.send_frame(ServerFrame::CaughtUp.encode()).await)
+    }
+}
+
+/// The end of the hold, while there is one (never resolves otherwise).
+async fn held(hold: &mut Option<std::pin::Pin<Box<tokio::time::Sleep>>>) {
+    match hold {
+        Some(sleep) => sleep.as_mut().await,
+        None => std::future::pending().await,
     }
 }
 
