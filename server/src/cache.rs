@@ -79,9 +79,13 @@ pub struct Caches {
     /// Session id → who it is signed in as, and until when that answer needs no second look
     /// (see `auth::sessions::current`).
     pub signed_in: Cache<Id, Arc<crate::auth::sessions::SignedIn>>,
-    pub people: Cache<String, person::Model>,
-    /// Token hash → (token id, person id), for valid tokens only.
-    pub tokens: Cache<String, (String, String)>,
+    /// Person id → the person, shared with whoever holds them (a socket keeps its person for
+    /// as long as it lives: one copy, not two).
+    /// (A `Memo`, like `tokens`: every open socket signed in through both, and a moka entry
+    /// costs a few hundred bytes of bookkeeping beside the key and value.)
+    pub people: Arc<Memo<String, Arc<person::Model>>>,
+    /// Token hash → the id of the person it belongs to, for valid tokens only.
+    pub tokens: Arc<Memo<String, String>>,
     /// Person id → the serialized `/me` answer.
     pub views: Cache<String, axum::body::Bytes>,
     /// Person id → their resource access tokens (see `resources::access`).
@@ -118,8 +122,8 @@ impl Caches {
         Caches {
             sessions: cache(),
             signed_in: cache(),
-            people: cache(),
-            tokens: cache(),
+            people: Arc::new(Memo::new(CAPACITY as usize, TTL)),
+            tokens: Arc::new(Memo::new(CAPACITY as usize, TTL)),
             views: cache(),
             access: cache(),
             // A space is shown for at most two seconds anyway; keeping it longer would only
@@ -197,12 +201,15 @@ impl Caches {
         &self,
         db: &impl ConnectionTrait,
         id: &str,
-    ) -> Result<Option<person::Model>, DbErr> {
+    ) -> Result<Option<Arc<person::Model>>, DbErr> {
         use sea_orm::EntityTrait;
         if let Some(found) = self.people.get(id) {
             return Ok(Some(found));
         }
-        let found = person::Entity::find_by_id(id.to_owned()).one(db).await?;
+        let found = person::Entity::find_by_id(id.to_owned())
+            .one(db)
+            .await?
+            .map(Arc::new);
         if let Some(p) = &found {
             self.people.insert(p.id.clone(), p.clone());
         }

@@ -48,7 +48,7 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<Principal
         // script must learn that its token is wrong, not be served as a stranger.
         match tokens::verify_cached(&state.db, &state.caches, secret, now).await? {
             Some(person) => Some(Principal {
-                person: std::sync::Arc::new(person),
+                person,
                 via: Via::Token,
             }),
             None => return Err(AppError::new(ErrorCode::Unauthorized)),

@@ -156,7 +156,6 @@ pub async fn current(
             .map_err(session_error)?;
         seen = now.timestamp();
     }
-    let person = Arc::new(person);
     // The session id is known once the record is saved; a brand-new one is looked at again.
     if let Some(id) = session.id().or(id) {
         let until = (signed_in.saturating_add(max_secs))

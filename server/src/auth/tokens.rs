@@ -139,12 +139,12 @@ pub async fn verify_cached(
     caches: &crate::cache::Caches,
     secret: &str,
     now: DateTime<Utc>,
-) -> Result<Option<person::Model>, DbErr> {
+) -> Result<Option<std::sync::Arc<person::Model>>, DbErr> {
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
     let key = hash(secret);
-    if let Some((_, person_id)) = caches.tokens.get(&key)
+    if let Some(person_id) = caches.tokens.get(&key)
         && let Some(person) = caches.person(db, &person_id).await?
         && person.status == ACTIVE
         && person.enabled
@@ -154,11 +154,12 @@ pub async fn verify_cached(
     let Some((token, person)) = verify(db, secret, now).await? else {
         return Ok(None);
     };
+    let person = std::sync::Arc::new(person);
     // Only tokens that outlive the cache entry are cached, so expiry is never overlooked.
     if token.expires_at.is_none_or(|at| {
         at > now + chrono::Duration::from_std(crate::cache::TTL).unwrap_or_default()
     }) {
-        caches.tokens.insert(key, (token.id, person.id.clone()));
+        caches.tokens.insert(key, person.id.clone());
         caches.people.insert(person.id.clone(), person.clone());
     }
     Ok(Some(person))
