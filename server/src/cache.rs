@@ -84,8 +84,8 @@ pub struct Caches {
     /// (A `Memo`, like `tokens`: every open socket signed in through both, and a moka entry
     /// costs a few hundred bytes of bookkeeping beside the key and value.)
     pub people: Arc<Memo<String, Arc<person::Model>>>,
-    /// Token hash → the id of the person it belongs to, for valid tokens only.
-    pub tokens: Arc<Memo<String, String>>,
+    /// Token hash (SHA-256) → the person it belongs to, for valid tokens only.
+    pub tokens: Arc<Memo<[u8; 32], Arc<person::Model>>>,
     /// Person id → the serialized `/me` answer.
     pub views: Cache<String, axum::body::Bytes>,
     /// Person id → their resource access tokens (see `resources::access`).

@@ -36,7 +36,12 @@ pub enum TokenError {
 }
 
 pub fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    hex::encode(digest(secret))
+}
+
+/// The SHA-256 of a secret, as bytes (the per-node cache's key).
+fn digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
 }
 
 /// Create a token for the person with this sourcedId (canonical or merged).
@@ -143,9 +148,8 @@ pub async fn verify_cached(
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
-    let key = hash(secret);
-    if let Some(person_id) = caches.tokens.get(&key)
-        && let Some(person) = caches.person(db, &person_id).await?
+    let key = digest(secret);
+    if let Some(person) = caches.tokens.get(&key)
         && person.status == ACTIVE
         && person.enabled
     {
@@ -159,8 +163,7 @@ pub async fn verify_cached(
     if token.expires_at.is_none_or(|at| {
         at > now + chrono::Duration::from_std(crate::cache::TTL).unwrap_or_default()
     }) {
-        caches.tokens.insert(key, person.id.clone());
-        caches.people.insert(person.id.clone(), person.clone());
+        caches.tokens.insert(key, person.clone());
     }
     Ok(Some(person))
 }

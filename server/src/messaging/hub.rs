@@ -48,7 +48,8 @@ struct Conn {
 #[derive(Default)]
 struct Shard {
     /// Most people have one socket: a one-element Vec (not the four slots a first push makes).
-    people: HashMap<String, Vec<Conn>>,
+    /// The key is shared with each socket's `Registration`.
+    people: HashMap<Arc<str>, Vec<Conn>>,
 }
 
 pub struct Hub {
@@ -73,7 +74,7 @@ impl Default for Hub {
 /// A socket's place in the hub; dropping it unregisters the socket.
 pub struct Registration {
     hub: Arc<Hub>,
-    person_id: String,
+    person_id: Arc<str>,
     /// The socket's number on this node.
     pub id: u64,
     pub socket: Arc<Socket>,
@@ -103,22 +104,24 @@ impl Hub {
     pub fn register(self: &Arc<Self>, person_id: &str, ws: WebSocket) -> Registration {
         let socket = Socket::new(ws);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        {
+        let conn = Conn {
+            id,
+            socket: socket.clone(),
+        };
+        let key = {
             let mut shard = self.lock(person_id);
+            let key: Arc<str> = match shard.people.get_key_value(person_id) {
+                Some((key, _)) => key.clone(),
+                None => Arc::from(person_id),
+            };
             match shard.people.get_mut(person_id) {
-                Some(conns) => conns.push(Conn {
-                    id,
-                    socket: socket.clone(),
-                }),
+                Some(conns) => conns.push(conn),
                 None => {
-                    let conns = vec![Conn {
-                        id,
-                        socket: socket.clone(),
-                    }];
-                    shard.people.insert(person_id.to_owned(), conns);
+                    shard.people.insert(key.clone(), vec![conn]);
                 }
             }
-        }
+            key
+        };
         // Checked after inserting: a node that stops meanwhile closes this socket either way.
         let closed = self.closed.load(Ordering::Acquire);
         if closed != 0 {
@@ -126,7 +129,7 @@ impl Hub {
         }
         Registration {
             hub: self.clone(),
-            person_id: person_id.to_owned(),
+            person_id: key,
             id,
             socket,
         }
@@ -215,7 +218,7 @@ impl Hub {
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .people
                     .keys()
-                    .cloned()
+                    .map(|key| key.to_string())
                     .collect::<Vec<_>>()
             })
             .collect()
