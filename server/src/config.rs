@@ -205,6 +205,10 @@ pub struct Config {
     pub negative_words: Option<PathBuf>,
     /// How often a socket is pinged; one silent for three of these is closed.
     pub heartbeat: Duration,
+    /// How long a socket being closed gives its last frames, the close frame included, to
+    /// go out before the connection is dropped (a client that reads nothing more does not
+    /// keep its task).
+    pub close_wait: Duration,
 }
 
 impl Config {
@@ -373,6 +377,7 @@ impl Settings {
                 .clone()
                 .filter(|p| !p.as_os_str().is_empty()),
             heartbeat: Duration::from_secs(20),
+            close_wait: Duration::from_secs(5),
             load_demo,
             session_idle,
             session_max,

@@ -209,6 +209,14 @@ impl Socket {
             .await
     }
 
+    /// The last frame: written once everything before it has gone out, and itself handed to
+    /// the kernel before this returns (a close frame left in the socket's buffer would be lost
+    /// with the socket, and the client would see the connection drop without it).
+    pub async fn send_last(&self, message: Message) -> Result<(), Gone> {
+        self.send_control(message).await?;
+        self.when_flushed(|_, _| Ok(())).await
+    }
+
     /// Run `write` once nothing waits in the socket any more.
     async fn when_flushed(
         &self,

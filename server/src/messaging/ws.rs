@@ -130,9 +130,6 @@ fn run(
     conn.run(registration)
 }
 
-/// How long a closing socket waits for its last frames to go out.
-const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
 impl Conn {
     async fn run(mut self, registration: super::hub::Registration) {
         // Boxed: the first frame's queries are large futures an idle socket should not carry.
@@ -156,8 +153,9 @@ impl Conn {
                 reason: Utf8Bytes::from_static(reason),
             }));
             // A client that reads nothing more does not keep the task: what waits before the
-            // close frame gets a few seconds to go out. (Boxed, like the first frame's work.)
-            let closing = tokio::time::timeout(CLOSE_WAIT, self.socket.send_control(close));
+            // close frame gets `close_wait` to go out. (Boxed, like the first frame's work.)
+            let wait = self.state.config.close_wait;
+            let closing = tokio::time::timeout(wait, self.socket.send_last(close));
             let _ = Box::pin(closing).await;
         }
     }

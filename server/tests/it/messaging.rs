@@ -925,7 +925,13 @@ on_both_databases! {
 
 on_both_databases! {
     async fn a_slow_client_is_dropped_without_stalling_others_and_catches_up(app) {
-        let app = TestApp::spawn_with(app.backend(), |c| c.message_rate = 100_000).await;
+        // The slow socket's last frames get a minute to go out (five seconds by default): a
+        // loaded test run must not lose its close frame to the clock.
+        let app = TestApp::spawn_with(app.backend(), |c| {
+            c.message_rate = 100_000;
+            c.close_wait = Duration::from_secs(60);
+        })
+        .await;
         district(&app).await;
         let parent = token(&app, "p1").await;
         let teacher = token(&app, "t1").await;
@@ -947,42 +953,41 @@ on_both_databases! {
         let body = "慢".repeat(5_000);
         let count = 700;
         let messages = format!("/api/v1/conversations/{id}/messages");
-        // The slow socket is read again once far more than the kernel's buffers and its queue
-        // hold has been sent (500 messages, ~7.5 MB): by then the server has closed it as too
-        // slow, and gives the frames before the close a few seconds to go out, which the
-        // remaining sends must not outlast.
-        let (drain, drained) = tokio::sync::oneshot::channel::<()>();
-        let slow_reader = tokio::spawn(async move {
-            let _ = drained.await;
-            let mut frames = 0;
-            let ended = tokio::time::timeout(Duration::from_secs(30), async {
-                loop {
-                    match slow.next().await {
-                        Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-                        Some(Ok(_)) => frames += 1,
-                        _ => return None,
-                    }
-                }
-            })
-            .await
-            .unwrap_or_else(|_| panic!("the slow socket stayed open ({frames} frames read)"));
-            (ended, frames)
-        });
-        let mut drain = Some(drain);
-        for n in 0..count {
+        // Messages go out until the server drops the slow socket from its hub as too slow;
+        // then the slow socket is read to its close frame, and the remaining messages follow.
+        let mut post_nth = async |n: i64| {
             let (status, _) = post(&app, &teacher, &messages, json!({"body": body, "nonce": format!("s{n}")})).await;
             assert_eq!(status, StatusCode::CREATED);
             // The other socket keeps up, and keeps receiving while the slow one is stuck.
             // (Read here rather than by a task of its own: a reader that falls far enough
             // behind is rightly closed as too slow itself.)
-            assert_eq!(expect(&mut fast, "message").await["seq"], n + 1);
-            if n + 1 == 500 {
-                let _ = drain.take().map(|d| d.send(()));
-            }
+            assert_eq!(expect(&mut fast, "message").await["seq"], n);
+        };
+        let mut sent = 0;
+        while app.state.messaging.hub.sockets() == 2 {
+            // Within 500 messages (~7.5 MB), far more than the kernel's buffers and the
+            // socket's queue hold.
+            assert!(sent < 500, "the slow socket was not dropped after {sent} messages");
+            sent += 1;
+            post_nth(sent).await;
         }
-        // The slow socket was closed as too slow once its queue filled.
-        let (ended, frames) = slow_reader.await.unwrap();
+        let mut frames = 0;
+        let ended = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                match slow.next().await {
+                    Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                    Some(Ok(_)) => frames += 1,
+                    _ => return None,
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the slow socket stayed open ({frames} frames read)"));
         assert_eq!(ended, Some(4008), "after {frames} frames");
+        while sent < count {
+            sent += 1;
+            post_nth(sent).await;
+        }
         // Back again, it resumes and receives everything.
         let (mut again, _) = connect(&app, &parent).await;
         send(&mut again, json!({"type": "resume", "conversations": {id.clone(): 0}})).await;
