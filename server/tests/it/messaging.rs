@@ -901,8 +901,20 @@ on_both_databases! {
         let app = TestApp::spawn_with(app.backend(), |c| c.heartbeat = Duration::from_millis(200)).await;
         district(&app).await;
         let (mut socket, _) = connect(&app, &token(&app, "p1").await).await;
-        // A client that reads answers pings (tungstenite does it while reading) and stays.
-        nothing(&mut socket, "error", 1000).await;
+        // A client that reads answers pings (tungstenite does it while reading) and stays:
+        // pinged every 200 ms, it outlasts three silent beats and still gets answers.
+        let until = tokio::time::Instant::now() + Duration::from_millis(1000);
+        let mut pings = 0;
+        while let Ok(frame) = tokio::time::timeout_at(until, socket.next()).await {
+            match frame {
+                Some(Ok(Message::Ping(_))) => pings += 1,
+                Some(Ok(Message::Text(_) | Message::Pong(_))) => {}
+                other => panic!("a client that reads lost its socket: {other:?}"),
+            }
+        }
+        assert!(pings >= 2, "{pings} pings in a second, with a 200 ms heartbeat");
+        send(&mut socket, json!({"type": "ping"})).await;
+        expect(&mut socket, "pong").await;
         // One that stops reading answers nothing, and is closed after three silent beats.
         tokio::time::sleep(Duration::from_millis(1200)).await;
         // Reading again, the client finds the server gone: a close frame (1008), or — when
