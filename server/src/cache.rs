@@ -79,12 +79,12 @@ pub struct Caches {
     /// Session id → who it is signed in as, and until when that answer needs no second look
     /// (see `auth::sessions::current`).
     pub signed_in: Cache<Id, Arc<crate::auth::sessions::SignedIn>>,
-    /// Person id → the person, shared with whoever holds them (a socket keeps its person for
-    /// as long as it lives: one copy, not two).
-    /// (A `Memo`, like `tokens`: every open socket signed in through both, and a moka entry
-    /// costs a few hundred bytes of bookkeeping beside the key and value.)
+    /// Person id → the person, shared (`Arc`) with whoever holds them.
     pub people: Arc<Memo<String, Arc<person::Model>>>,
-    /// Token hash (SHA-256) → the person it belongs to, for valid tokens only.
+    /// Token hash (SHA-256) → the person it belongs to, for valid tokens only; a socket signed
+    /// in with the token holds the same `Arc`. (`Memo`s, like `people`: an entry is made for
+    /// every socket that signs in, and a moka entry costs a few hundred bytes of bookkeeping
+    /// beside its key and value.)
     pub tokens: Arc<Memo<[u8; 32], Arc<person::Model>>>,
     /// Person id → the serialized `/me` answer.
     pub views: Cache<String, axum::body::Bytes>,

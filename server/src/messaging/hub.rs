@@ -264,7 +264,7 @@ impl Hub {
         every: std::time::Duration,
         shutdown: tokio_util::sync::CancellationToken,
     ) {
-        let step = every / SHARDS as u32;
+        let step = (every / SHARDS as u32).max(std::time::Duration::from_millis(1));
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + step, step);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         for shard in (0..SHARDS).cycle() {

@@ -203,6 +203,24 @@ impl Socket {
         self.send(&Outbound::Frame(frame)).await
     }
 
+    /// After the close frame: read (and drop) whatever the client still sends until it
+    /// closes too. A connection closed with unread data in its receive buffer (a pong to a
+    /// ping the client read while catching up, say) is reset, and the client may then lose
+    /// the frames before the close frame.
+    pub async fn linger(&self) {
+        std::future::poll_fn(|cx| {
+            let mut inner = self.lock();
+            loop {
+                match Pin::new(&mut inner.ws).poll_next(cx) {
+                    Poll::Ready(Some(Ok(_))) => {}
+                    Poll::Ready(_) => return Poll::Ready(()),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+        })
+        .await
+    }
+
     /// A control frame (ping, close) from the socket's task.
     pub async fn send_control(&self, message: Message) -> Result<(), Gone> {
         self.when_flushed(|inner, cx| inner.write(message.clone(), 0, cx))

@@ -153,9 +153,15 @@ impl Conn {
                 reason: Utf8Bytes::from_static(reason),
             }));
             // A client that reads nothing more does not keep the task: what waits before the
-            // close frame gets `close_wait` to go out. (Boxed, like the first frame's work.)
+            // close frame, and the client's own close after it, get `close_wait`. (Boxed,
+            // like the first frame's work.)
             let wait = self.state.config.close_wait;
-            let closing = tokio::time::timeout(wait, self.socket.send_last(close));
+            let socket = &self.socket;
+            let closing = tokio::time::timeout(wait, async move {
+                if socket.send_last(close).await.is_ok() {
+                    socket.linger().await;
+                }
+            });
             let _ = Box::pin(closing).await;
         }
     }
