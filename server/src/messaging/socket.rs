@@ -221,17 +221,13 @@ impl Socket {
         .await
     }
 
-    /// A control frame (ping, close) from the socket's task.
-    pub async fn send_control(&self, message: Message) -> Result<(), Gone> {
-        self.when_flushed(|inner, cx| inner.write(message.clone(), 0, cx))
-            .await
-    }
-
-    /// The last frame: written once everything before it has gone out, and itself handed to
-    /// the kernel before this returns (a close frame left in the socket's buffer would be lost
-    /// with the socket, and the client would see the connection drop without it).
+    /// The last frame (the close frame), from the socket's task: written once everything
+    /// before it has gone out, and itself handed to the kernel before this returns (a close
+    /// frame left in the socket's buffer would be lost with the socket, and the client would
+    /// see the connection drop without it).
     pub async fn send_last(&self, message: Message) -> Result<(), Gone> {
-        self.send_control(message).await?;
+        self.when_flushed(|inner, cx| inner.write(message.clone(), 0, cx))
+            .await?;
         self.when_flushed(|_, _| Ok(())).await
     }
 
