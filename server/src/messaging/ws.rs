@@ -3,7 +3,9 @@
 //! client goes quiet, cannot keep up, or is retired. See docs/realtime.md.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -107,11 +109,17 @@ struct Conn {
     origin: u64,
     /// Made on the first send: most sockets (families reading) never send.
     sending: Option<Pending>,
+    /// The socket's place in the hub, given up before the close frame.
+    registration: Option<super::hub::Registration>,
 }
 
-/// The socket's task. Registered before the task's future is made, so that the future holds
-/// only what the socket needs while it lives (an `async fn`'s arguments would stay in it after
-/// being moved out: the websocket and the person again, a sixth of an idle connection's memory).
+/// The socket's task.
+///
+/// Its future is what every idle socket pays for as long as it lives (tokio rounds a task up
+/// to 128 bytes), so it holds the socket's `Conn` once and little else: the `Conn` is built
+/// here and the future only borrows it (an `async fn` taking it by value would keep a second
+/// copy of its arguments), and whatever an idle socket does not need while it waits (the
+/// first frame's queries, handling a frame, the close) is boxed while it runs.
 fn run(
     state: AppState,
     person: Arc<person::Model>,
@@ -119,50 +127,29 @@ fn run(
     ws: WebSocket,
 ) -> impl Future<Output = ()> + Send + 'static {
     let registration = state.messaging.hub.register(&person.id, ws);
-    let conn = Conn {
+    let mut conn = Conn {
         state,
         person,
         lang,
         socket: registration.socket.clone(),
         origin: registration.id,
         sending: None,
+        registration: Some(registration),
     };
-    conn.run(registration)
+    async move { conn.run().await }
 }
 
 impl Conn {
-    async fn run(mut self, registration: super::hub::Registration) {
+    async fn run(&mut self) {
         // Boxed: the first frame's queries are large futures an idle socket should not carry.
         let code = match Box::pin(self.ready()).await {
             Ok(()) => self.serve().await,
             Err(Gone) => None,
         };
         // Out of the hub first: nothing more is written behind the close frame.
-        drop(registration);
+        self.registration = None;
         if let Some(code) = code {
-            let reason = match code {
-                CLOSE_TOO_SLOW => "too slow",
-                super::hub::CLOSE_RETIRED => "retired",
-                super::hub::CLOSE_SIGNED_OUT => "signed out",
-                super::hub::CLOSE_GOING_AWAY => "server shutting down",
-                super::hub::CLOSE_NO_HEARTBEAT => "no heartbeat",
-                _ => "resume",
-            };
-            let close = Message::Close(Some(CloseFrame {
-                code,
-                reason: Utf8Bytes::from_static(reason),
-            }));
-            // A client that reads nothing more does not keep the task: what waits before the
-            // close frame, and the client's own close after it, get `close_wait`. (Boxed,
-            // like the first frame's work.)
-            let wait = self.state.config.close_wait;
-            let socket = &self.socket;
-            let closing = tokio::time::timeout(wait, async move {
-                if socket.send_last(close).await.is_ok() {
-                    socket.linger().await;
-                }
-            });
-            let _ = Box::pin(closing).await;
+            closing(&self.state, self.socket.clone(), code).await;
         }
     }
 
@@ -189,50 +176,68 @@ impl Conn {
         // wait in the socket, so a catch-up is never overtaken by newer messages; a client
         // that does not resume gets them after `HOLD` at most. Boxed, and dropped once live.
         let mut hold = Some(Box::pin(tokio::time::sleep(HOLD)));
-        let socket = self.socket.clone();
         loop {
-            let read = self.sending.as_ref().map_or(0, FuturesUnordered::len) < SENDS_IN_FLIGHT;
-            tokio::select! {
-                biased;
-                event = std::future::poll_fn(|cx| socket.poll_event(cx, read)) => {
-                    let message = match event {
-                        Event::Frame(message) => message,
-                        Event::Close(code) => return Some(code),
-                        Event::Gone => return None,
-                    };
-                    match message {
-                        Message::Text(text) => {
-                            // Rare and large futures live on the heap only while they run, so
-                            // an idle socket's task stays small.
-                            if Box::pin(self.handle(text.as_str())).await.is_err() {
-                                return None;
-                            }
-                        }
-                        Message::Binary(_) => {
-                            let refused = AppError::new(ErrorCode::UnsupportedMediaType);
-                            let _ = Box::pin(self.error(refused, None)).await;
-                        }
-                        Message::Close(_) => return None,
-                        Message::Ping(_) | Message::Pong(_) => {}
-                    }
-                    // Answered first (a resume sends the backlog), then what was held.
-                    if hold.take().is_some() && socket.live().is_err() {
-                        return None;
-                    }
-                }
-                Some(answer) = next_answer(&mut self.sending) => {
-                    if socket.send_frame(answer).await.is_err() {
-                        return None;
-                    }
-                }
-                () = held(&mut hold) => {
+            let step = std::future::poll_fn(|cx| self.poll_step(cx, &mut hold)).await;
+            let (work, frame) = match step {
+                Step::Event(Event::Frame(message)) => (self.frame_boxed(message), true),
+                Step::Event(Event::Close(code)) => return Some(code),
+                Step::Event(Event::Gone) => return None,
+                Step::Answer(answer) => (send_boxed(&self.socket, answer), false),
+                Step::HoldOver => {
                     hold = None;
-                    if socket.live().is_err() {
+                    if self.socket.live().is_err() {
                         return None;
                     }
+                    continue;
                 }
+            };
+            if work.await.is_err() {
+                return None;
+            }
+            // A frame is answered first (a resume sends the backlog), then what was held.
+            if frame && hold.take().is_some() && self.socket.live().is_err() {
+                return None;
             }
         }
+    }
+
+    /// What the socket waits for, in this order: its own events (the client's frames, unless
+    /// too many sends wait for their commit), the answers to its sends, the end of the hold.
+    fn poll_step(
+        &mut self,
+        cx: &mut Context<'_>,
+        hold: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    ) -> Poll<Step> {
+        let read = self.sending.as_ref().map_or(0, FuturesUnordered::len) < SENDS_IN_FLIGHT;
+        if let Poll::Ready(event) = self.socket.poll_event(cx, read) {
+            return Poll::Ready(Step::Event(event));
+        }
+        if let Some(sending) = &mut self.sending
+            && let Poll::Ready(Some(answer)) = sending.poll_next_unpin(cx)
+        {
+            return Poll::Ready(Step::Answer(answer));
+        }
+        if let Some(sleep) = hold
+            && sleep.as_mut().poll(cx).is_ready()
+        {
+            return Poll::Ready(Step::HoldOver);
+        }
+        Poll::Pending
+    }
+
+    /// One frame from the client, answered (`Err` when the socket is gone or closed).
+    fn frame_boxed(&mut self, message: Message) -> BoxFuture<'_, Result<(), Gone>> {
+        Box::pin(async move {
+            match message {
+                Message::Text(text) => self.handle(text.as_str()).await,
+                Message::Binary(_) => {
+                    let refused = AppError::new(ErrorCode::UnsupportedMediaType);
+                    self.error(refused, None).await
+                }
+                Message::Close(_) => Err(Gone),
+                Message::Ping(_) | Message::Pong(_) => Ok(()),
+            }
+        })
     }
 
     async fn error(&mut self, err: AppError, nonce: Option<&str>) -> Result<(), Gone> {
@@ -353,20 +358,43 @@ impl Conn {
     }
 }
 
-/// The end of the hold, while there is one (never resolves otherwise).
-async fn held(hold: &mut Option<std::pin::Pin<Box<tokio::time::Sleep>>>) {
-    match hold {
-        Some(sleep) => sleep.as_mut().await,
-        None => std::future::pending().await,
-    }
+/// An answer to a send, written from the socket's task (boxed, like a frame's handling).
+fn send_boxed(socket: &Socket, answer: Utf8Bytes) -> BoxFuture<'_, Result<(), Gone>> {
+    Box::pin(socket.send_frame(answer))
 }
 
-/// The next answer to a send, when one is waiting (never resolves otherwise).
-async fn next_answer(sending: &mut Option<Pending>) -> Option<Utf8Bytes> {
-    match sending {
-        Some(pending) if !pending.is_empty() => pending.next().await,
-        _ => std::future::pending().await,
-    }
+/// What a socket's task does next (see `Conn::serve`).
+enum Step {
+    Event(Event),
+    Answer(Utf8Bytes),
+    HoldOver,
+}
+
+/// The close frame with `code` (boxed: every idle socket would carry its timer). A client that
+/// reads nothing more does not keep the task: what waits before the close frame, and the
+/// client's own close after it, get `close_wait`.
+fn closing(state: &AppState, socket: Arc<Socket>, code: u16) -> BoxFuture<'static, ()> {
+    let reason = match code {
+        CLOSE_TOO_SLOW => "too slow",
+        super::hub::CLOSE_RETIRED => "retired",
+        super::hub::CLOSE_SIGNED_OUT => "signed out",
+        super::hub::CLOSE_GOING_AWAY => "server shutting down",
+        super::hub::CLOSE_NO_HEARTBEAT => "no heartbeat",
+        _ => "resume",
+    };
+    let close = Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }));
+    let wait = state.config.close_wait;
+    Box::pin(async move {
+        let _ = tokio::time::timeout(wait, async move {
+            if socket.send_last(close).await.is_ok() {
+                socket.linger().await;
+            }
+        })
+        .await;
+    })
 }
 
 fn error_frame(state: &AppState, lang: Lang, err: &AppError, nonce: Option<&str>) -> Utf8Bytes {
