@@ -115,11 +115,12 @@ struct Conn {
 
 /// The socket's task.
 ///
-/// Its future is what every idle socket pays for as long as it lives (tokio rounds a task up
-/// to 128 bytes), so it holds the socket's `Conn` once and little else: the `Conn` is built
-/// here and the future only borrows it (an `async fn` taking it by value would keep a second
-/// copy of its arguments), and whatever an idle socket does not need while it waits (the
-/// first frame's queries, handling a frame, the close) is boxed while it runs.
+/// Its future is what every idle socket pays for as long as it lives (tokio rounds a task's
+/// memory up to a multiple of 128 bytes), so it holds the socket's `Conn` once and little
+/// else: the `Conn` is built here and the future only borrows it (an `async fn` taking it by
+/// value would keep a second copy of its arguments), and whatever an idle socket does not need
+/// while it waits (the first frame's queries, handling a frame, the close) is boxed while it
+/// runs.
 fn run(
     state: AppState,
     person: Arc<person::Model>,
