@@ -121,28 +121,35 @@ impl Store for Tx<'_> {
         super::store::messages_by_id(self.read, ids).await
     }
 
+    /// Read, then write: the batch holds SQLite's write lock from its `BEGIN IMMEDIATE`, so
+    /// nobody writes in between. (`UPDATE … RETURNING` would do it in one statement, but SQLite
+    /// runs a `RETURNING` as a trigger into a temporary table, with a statement journal: on
+    /// the committer's path that cost more than the second lookup of a cached page.)
     async fn take_seqs(
         &mut self,
         counts: &BTreeMap<String, i64>,
         now: DateTime<Utc>,
     ) -> Result<HashMap<String, i64>, DbErr> {
         let now = time(now);
-        let mut take = self
-            .writer
-            .conn
+        let conn = &self.writer.conn;
+        let mut read = conn
+            .prepare_cached("SELECT last_seq FROM conversations WHERE id = ?1")
+            .map_err(failed)?;
+        let mut take = conn
             .prepare_cached(
-                "UPDATE conversations SET last_seq = last_seq + ?1, last_message_at = ?2 \
-                 WHERE id = ?3 RETURNING last_seq",
+                "UPDATE conversations SET last_seq = ?1, last_message_at = ?2 WHERE id = ?3",
             )
             .map_err(failed)?;
         let mut first = HashMap::with_capacity(counts.len());
         for (id, count) in counts {
-            let last: i64 = take
-                .query_row(params![count, now, id], |row| row.get(0))
+            let last: i64 = read
+                .query_row([id], |row| row.get(0))
                 .optional()
                 .map_err(failed)?
                 .ok_or_else(|| DbErr::RecordNotFound(format!("conversation {id}")))?;
-            first.insert(id.clone(), last - count + 1);
+            take.execute(params![last + count, now, id])
+                .map_err(failed)?;
+            first.insert(id.clone(), last + 1);
         }
         Ok(first)
     }
@@ -255,27 +262,40 @@ impl Store for Tx<'_> {
         Ok(out)
     }
 
+    /// Read, then write only what moves forward (see `take_seqs`): a receipt that repeats a
+    /// position already stored writes nothing.
     async fn advance_receipts(&mut self, receipts: &Receipts) -> Result<Receipts, DbErr> {
-        let mut advance = self
-            .writer
-            .conn
+        let conn = &self.writer.conn;
+        let mut read = conn
             .prepare_cached(
-                "UPDATE conversation_members SET delivered_seq = max(delivered_seq, ?1), \
-                 read_seq = max(read_seq, ?2) WHERE conversation_id = ?3 AND person_id = ?4 \
-                 RETURNING delivered_seq, read_seq",
+                "SELECT delivered_seq, read_seq FROM conversation_members \
+                 WHERE conversation_id = ?1 AND person_id = ?2",
+            )
+            .map_err(failed)?;
+        let mut advance = conn
+            .prepare_cached(
+                "UPDATE conversation_members SET delivered_seq = ?1, read_seq = ?2 \
+                 WHERE conversation_id = ?3 AND person_id = ?4",
             )
             .map_err(failed)?;
         let mut out = Receipts::new();
-        for ((conversation, person), (delivered, read)) in receipts {
-            if let Some(positions) = advance
-                .query_row(params![delivered, read, conversation, person], |row| {
+        for ((conversation, person), &(delivered, read_to)) in receipts {
+            let Some((stored_delivered, stored_read)) = read
+                .query_row(params![conversation, person], |row| {
                     Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
                 })
                 .optional()
                 .map_err(failed)?
-            {
-                out.insert((conversation.clone(), person.clone()), positions);
+            else {
+                continue;
+            };
+            let positions = (stored_delivered.max(delivered), stored_read.max(read_to));
+            if positions != (stored_delivered, stored_read) {
+                advance
+                    .execute(params![positions.0, positions.1, conversation, person])
+                    .map_err(failed)?;
             }
+            out.insert((conversation.clone(), person.clone()), positions);
         }
         Ok(out)
     }
