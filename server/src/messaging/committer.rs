@@ -5,9 +5,9 @@
 //! The batch's logic is written once against `store::Store`: sea-orm on PostgreSQL, the
 //! committer's own rusqlite connection on an SQLite file (`store_sqlite`).
 //!
-//! Sequence numbers are taken inside the transaction with `UPDATE conversations SET last_seq =
-//! last_seq + n … RETURNING last_seq`, a write that locks the row on PostgreSQL and takes
-//! SQLite's write lock, so numbers never collide even across nodes.
+//! Sequence numbers are taken inside the transaction: on PostgreSQL with `UPDATE conversations
+//! SET last_seq = last_seq + n … RETURNING last_seq`, a write that locks the row, so numbers
+//! never collide even across nodes; on SQLite under the write lock its `BEGIN IMMEDIATE` took.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -179,7 +179,34 @@ async fn commit_batch(
     batch: Vec<Job>,
 ) {
     let now = state.clock.now();
-    match write(state, db, writer.as_deref_mut(), &batch, now).await {
+    // On an SQLite file the committer is the only writer and a retried send is rare: the batch
+    // is first written without looking its nonces up. A nonce already stored fails its insert
+    // (the unique index), the transaction rolls back, and the batch takes the careful way.
+    if writer.is_some() {
+        match write(
+            state,
+            db,
+            writer.as_deref_mut(),
+            &batch,
+            now,
+            Nonces::Unchecked,
+        )
+        .await
+        {
+            Ok(written) => return finish(state, batch, written),
+            Err(err) => tracing::debug!(error = %err, "batch refused; looking its nonces up"),
+        }
+    }
+    match write(
+        state,
+        db,
+        writer.as_deref_mut(),
+        &batch,
+        now,
+        Nonces::LookedUp,
+    )
+    .await
+    {
         Ok(written) => finish(state, batch, written),
         Err(err) if batch.len() > 1 => {
             // One bad job (a nonce another node stored a moment ago, say) must not fail its
@@ -187,7 +214,16 @@ async fn commit_batch(
             tracing::debug!(error = %err, "group commit failed; retrying jobs one by one");
             for job in batch {
                 let one = vec![job];
-                match write(state, db, writer.as_deref_mut(), &one, now).await {
+                match write(
+                    state,
+                    db,
+                    writer.as_deref_mut(),
+                    &one,
+                    now,
+                    Nonces::LookedUp,
+                )
+                .await
+                {
                     Ok(written) => finish(state, one, written),
                     Err(err) => fail(one, &err),
                 }
@@ -227,18 +263,31 @@ fn finish(state: &AppState, jobs: Vec<Job>, written: Written) {
     deliver::publish(state, written.deliveries);
 }
 
+/// Whether a batch on an SQLite file looks up its (sender, nonce) pairs before writing.
+#[derive(Clone, Copy)]
+enum Nonces {
+    /// Replays are answered with what is stored.
+    LookedUp,
+    /// Nothing is looked up: a replay fails the batch (see `commit_batch`).
+    Unchecked,
+}
+
 async fn write(
     state: &AppState,
     db: &DatabaseConnection,
     writer: Option<&mut Writer>,
     batch: &[Job],
     now: DateTime<Utc>,
+    nonces: Nonces,
 ) -> Result<Written, DbErr> {
     let Some(writer) = writer else {
         return write_orm(state, db, batch, now).await;
     };
     let started = std::time::Instant::now();
-    let existing = stored_sqlite(writer, db, batch).await?;
+    let existing = match nonces {
+        Nonces::LookedUp => stored_sqlite(writer, db, batch).await?,
+        Nonces::Unchecked => Existing::new(Vec::new(), Vec::new()),
+    };
     let looked = started.elapsed();
     writer.begin()?;
     let mut tx = store_sqlite::Tx {
@@ -323,6 +372,20 @@ fn nonce_keys(batch: &[Job]) -> (Keys<'_>, Keys<'_>) {
 }
 
 impl Existing {
+    fn message(&self, (sender, nonce): (&str, &str)) -> Option<&message::Model> {
+        if self.messages.is_empty() {
+            return None;
+        }
+        self.messages.get(&(sender.to_owned(), nonce.to_owned()))
+    }
+
+    fn notice(&self, (sender, nonce): (&str, &str)) -> Option<&notice::Model> {
+        if self.notices.is_empty() {
+            return None;
+        }
+        self.notices.get(&(sender.to_owned(), nonce.to_owned()))
+    }
+
     fn new(messages: Vec<message::Model>, notices: Vec<notice::Model>) -> Existing {
         Existing {
             messages: messages
@@ -381,7 +444,8 @@ async fn write_in(
     let mut new_notices: Vec<notice::Model> = Vec::new();
     let mut releases: Vec<String> = Vec::new();
     let mut receipts: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
-    let mut receipt_origins: HashMap<(String, String), Origin> = HashMap::new();
+    // Who asked for which receipt, and through which socket (borrowed from the batch).
+    let mut receipt_origins: HashMap<(&str, &str), Origin> = HashMap::new();
     // How each job is answered: a replay by what is stored (or by the first job in this batch
     // with the same nonce), a new row by itself once numbered.
     enum Source {
@@ -397,7 +461,7 @@ async fn write_in(
         let source = match job {
             Job::Send(model, origin, _) => {
                 let key = (model.sender_id.as_str(), model.nonce.as_str());
-                if let Some(found) = existing.messages.get(&(key.0.to_owned(), key.1.to_owned())) {
+                if let Some(found) = existing.message(key) {
                     Source::Stored(Box::new(Answer::Message(found.clone())))
                 } else if let Some(&i) = seen_messages.get(&key) {
                     Source::NewMessage(i)
@@ -410,7 +474,7 @@ async fn write_in(
             }
             Job::Notice(model, _) => {
                 let key = (model.sender_id.as_str(), model.nonce.as_str());
-                if let Some(found) = existing.notices.get(&(key.0.to_owned(), key.1.to_owned())) {
+                if let Some(found) = existing.notice(key) {
                     Source::Stored(Box::new(Answer::Notice(found.clone())))
                 } else if let Some(&i) = seen_notices.get(&key) {
                     Source::NewNotice(i)
@@ -431,17 +495,18 @@ async fn write_in(
                 read,
                 origin,
             } => {
-                let key = (conversation.clone(), person.clone());
                 // Receipts of one person from two sockets go to both.
                 receipt_origins
-                    .entry(key.clone())
+                    .entry((conversation.as_str(), person.as_str()))
                     .and_modify(|o| {
                         if o != origin {
                             *o = None;
                         }
                     })
                     .or_insert(*origin);
-                let entry = receipts.entry(key).or_insert((0, 0));
+                let entry = receipts
+                    .entry((conversation.clone(), person.clone()))
+                    .or_insert((0, 0));
                 entry.0 = entry.0.max(*delivered).max(*read);
                 entry.1 = entry.1.max(*read);
                 Source::Nothing
@@ -489,7 +554,6 @@ async fn write_in(
 
     // A sender has read their own message. (Only receipts a client sent are announced: that a
     // sender read what they wrote tells nobody anything.)
-    let asked: std::collections::HashSet<(String, String)> = receipts.keys().cloned().collect();
     for m in new_messages
         .iter()
         .filter(|m| !m.held)
@@ -526,19 +590,16 @@ async fn write_in(
         .advance_receipts(&receipts)
         .await?
         .into_iter()
-        .filter(|(key, _)| asked.contains(key))
-        .map(
-            |((conversation, person), (delivered, read))| Delivery::Receipt {
-                origin: receipt_origins
-                    .get(&(conversation.clone(), person.clone()))
-                    .copied()
-                    .flatten(),
+        .filter_map(|((conversation, person), (delivered, read))| {
+            let origin = *receipt_origins.get(&(conversation.as_str(), person.as_str()))?;
+            Some(Delivery::Receipt {
+                origin,
                 conversation,
                 person,
                 delivered,
                 read,
-            },
-        )
+            })
+        })
         .collect();
 
     // Publish: one NOTIFY per event for the other nodes, sent by PostgreSQL only on commit.
@@ -561,11 +622,29 @@ async fn write_in(
     deliveries.extend(receipt_rows);
     store.notify(state, &deliveries).await?;
 
+    // Each new message answers its job (and a repeat of its nonce in the same batch): the last
+    // answer takes the row, the others copy it.
+    let mut answering = vec![0u32; new_messages.len()];
+    for source in &sources {
+        if let Source::NewMessage(i) = source {
+            answering[*i] += 1;
+        }
+    }
+    let mut new_messages: Vec<Option<message::Model>> =
+        new_messages.into_iter().map(Some).collect();
     let answers = sources
         .into_iter()
         .map(|source| match source {
             Source::Stored(answer) => Some(*answer),
-            Source::NewMessage(i) => Some(Answer::Message(new_messages[i].clone())),
+            Source::NewMessage(i) => {
+                answering[i] -= 1;
+                let m = if answering[i] == 0 {
+                    new_messages[i].take()
+                } else {
+                    new_messages[i].clone()
+                };
+                m.map(Answer::Message)
+            }
             Source::NewNotice(i) => Some(Answer::Notice(new_notices[i].clone())),
             Source::Nothing => None,
         })

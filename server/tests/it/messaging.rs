@@ -460,6 +460,44 @@ on_both_databases! {
 }
 
 on_both_databases! {
+    async fn a_message_retried_with_its_nonce_is_stored_once_and_leaves_no_gap(app) {
+        district(&app).await;
+        let parent = token(&app, "p1").await;
+        let (_, conv) = post(&app, &parent, "/api/v1/conversations", json!({"with": "t1"})).await;
+        let messages = format!("/api/v1/conversations/{}/messages", conv["id"].as_str().unwrap());
+        let again = json!({"body": "老师好，孩子今天请假。", "nonce": "again"});
+        let (status, first) = post(&app, &parent, &messages, again.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{first}");
+        // Retries of a committed send racing new sends: some share a group commit, which then
+        // fails on the stored nonce and is written again with its nonces looked up.
+        let posts = (0..12).map(|i| {
+            let (app, parent, messages) = (&app, &parent, &messages);
+            let body = if i % 3 == 0 {
+                again.clone()
+            } else {
+                json!({"body": format!("第{i}条"), "nonce": format!("new-{i}")})
+            };
+            async move { post(app, parent, messages, body).await }
+        });
+        let answers = futures::future::join_all(posts).await;
+        for (i, (status, sent)) in answers.iter().enumerate() {
+            if i % 3 == 0 {
+                assert_eq!(*status, StatusCode::OK, "a replay stores nothing new: {sent}");
+                assert_eq!(sent["id"], first["id"], "a retry is answered with the stored message");
+                assert_eq!(sent["seq"], first["seq"]);
+            } else {
+                assert_eq!(*status, StatusCode::CREATED, "{sent}");
+            }
+        }
+        let (_, page) = get(&app, &parent, &format!("{messages}?limit=50")).await;
+        let mut seqs: Vec<i64> =
+            page["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=9).collect::<Vec<i64>>(), "one row per nonce, numbered without a gap: {page}");
+    }
+}
+
+on_both_databases! {
     async fn a_reconnecting_client_receives_what_it_missed_in_order(app) {
         district(&app).await;
         let parent = token(&app, "p1").await;
