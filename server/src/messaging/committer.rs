@@ -182,54 +182,33 @@ async fn commit_batch(
     // On an SQLite file the committer is the only writer and a retried send is rare: the batch
     // is first written without looking its nonces up. A nonce already stored fails its insert
     // (the unique index), the transaction rolls back, and the batch takes the careful way.
-    if writer.is_some() {
-        match write(
-            state,
-            db,
-            writer.as_deref_mut(),
-            &batch,
-            now,
-            Nonces::Unchecked,
-        )
-        .await
-        {
+    let mut nonces = if writer.is_some() {
+        Nonces::Unchecked
+    } else {
+        Nonces::LookedUp
+    };
+    let err = loop {
+        match write(state, db, writer.as_deref_mut(), &batch, now, nonces).await {
             Ok(written) => return finish(state, batch, written),
-            Err(err) => tracing::debug!(error = %err, "batch refused; looking its nonces up"),
-        }
-    }
-    match write(
-        state,
-        db,
-        writer.as_deref_mut(),
-        &batch,
-        now,
-        Nonces::LookedUp,
-    )
-    .await
-    {
-        Ok(written) => finish(state, batch, written),
-        Err(err) if batch.len() > 1 => {
-            // One bad job (a nonce another node stored a moment ago, say) must not fail its
-            // neighbours: retry each on its own.
-            tracing::debug!(error = %err, "group commit failed; retrying jobs one by one");
-            for job in batch {
-                let one = vec![job];
-                match write(
-                    state,
-                    db,
-                    writer.as_deref_mut(),
-                    &one,
-                    now,
-                    Nonces::LookedUp,
-                )
-                .await
-                {
-                    Ok(written) => finish(state, one, written),
-                    Err(err) => fail(one, &err),
-                }
+            Err(err) if matches!(nonces, Nonces::Unchecked) => {
+                tracing::debug!(error = %err, "batch refused; looking its nonces up");
+                nonces = Nonces::LookedUp;
             }
+            Err(err) => break err,
         }
-        Err(err) => fail(batch, &err),
+    };
+    if batch.len() <= 1 {
+        return fail(batch, &err);
+    }
+    // One bad job (a nonce another node stored a moment ago, say) must not fail its neighbours:
+    // retry each on its own.
+    tracing::debug!(error = %err, "group commit failed; retrying jobs one by one");
+    for job in batch {
+        let (one, w) = (vec![job], writer.as_deref_mut());
+        match write(state, db, w, &one, now, Nonces::LookedUp).await {
+            Ok(written) => finish(state, one, written),
+            Err(err) => fail(one, &err),
+        }
     }
 }
 
